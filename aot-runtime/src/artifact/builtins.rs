@@ -1,0 +1,79 @@
+//! Runtime helpers that compiled code calls through the `builtins` table of the VM context
+//! (never through relocations). Each is an `extern "C"` function of the target's default calling
+//! convention whose first parameter is the caller's VM context.
+//!
+//! A helper that detects a trap condition returns 0 (for `bool`-like results) and the compiled
+//! code then executes a trap instruction with the matching [`super::Trap`] code, so every trap
+//! is raised from compiled code at a known PC.
+
+/// Parameter and result types of builtins, as the compiler needs them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BuiltinType {
+    /// The VM context pointer.
+    VMContext,
+    /// A 32-bit integer.
+    I32,
+    /// A pointer-sized integer (reference values).
+    Pointer,
+}
+
+use BuiltinType::{I32, Pointer, VMContext};
+
+macro_rules! builtins {
+    ($($(#[$doc:meta])* $name:ident = $idx:literal ($($param:ident),*) $(-> $ret:ident)?;)*) => {
+        /// A runtime helper.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum Builtin {
+            $($(#[$doc])* $name = $idx,)*
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[$(Builtin::$name,)*];
+
+            /// Parameter types.
+            pub fn params(self) -> &'static [BuiltinType] {
+                match self { $(Builtin::$name => &[$($param),*],)* }
+            }
+
+            /// Result type, if any.
+            pub fn result(self) -> Option<BuiltinType> {
+                match self { $(Builtin::$name => builtins!(@ret $($ret)?),)* }
+            }
+
+            /// Index in the builtins table.
+            pub fn index(self) -> u32 {
+                self as u32
+            }
+        }
+    };
+    (@ret) => { None };
+    (@ret $ret:ident) => { Some($ret) };
+}
+
+builtins! {
+    /// `memory.grow`: `(vmctx, memory, delta_pages) -> old_pages or u32::MAX`.
+    MemoryGrow = 0 (VMContext, I32, I32) -> I32;
+    /// `memory.fill`: `(vmctx, memory, dst, byte, len) -> ok`.
+    MemoryFill = 1 (VMContext, I32, I32, I32, I32) -> I32;
+    /// `memory.copy`: `(vmctx, dst_memory, dst, src_memory, src, len) -> ok`.
+    MemoryCopy = 2 (VMContext, I32, I32, I32, I32, I32) -> I32;
+    /// `memory.init`: `(vmctx, memory, data, dst, src, len) -> ok`.
+    MemoryInit = 3 (VMContext, I32, I32, I32, I32, I32) -> I32;
+    /// `data.drop`: `(vmctx, data)`.
+    DataDrop = 4 (VMContext, I32);
+    /// `table.grow`: `(vmctx, table, delta, init) -> old_size or u32::MAX`.
+    TableGrow = 5 (VMContext, I32, I32, Pointer) -> I32;
+    /// `table.fill`: `(vmctx, table, dst, value, len) -> ok`.
+    TableFill = 6 (VMContext, I32, I32, Pointer, I32) -> I32;
+    /// `table.copy`: `(vmctx, dst_table, src_table, dst, src, len) -> ok`.
+    TableCopy = 7 (VMContext, I32, I32, I32, I32, I32) -> I32;
+    /// `table.init`: `(vmctx, table, elem, dst, src, len) -> ok`.
+    TableInit = 8 (VMContext, I32, I32, I32, I32, I32) -> I32;
+    /// `elem.drop`: `(vmctx, elem)`.
+    ElemDrop = 9 (VMContext, I32);
+}
+
+/// Number of entries in the builtins table.
+pub const NUM_BUILTINS: usize = Builtin::ALL.len();
