@@ -140,7 +140,12 @@ impl CompatRecord {
         out.extend_from_slice(&self.format_version.to_le_bytes());
         out.extend_from_slice(&[self.kind.to_u8(), self.flags, self.pointer_width, 0]);
         out.extend_from_slice(&self.wasm_features.to_le_bytes());
-        for s in [&self.producer, &self.target, &self.cpu_features, &self.settings] {
+        for s in [
+            &self.producer,
+            &self.target,
+            &self.cpu_features,
+            &self.settings,
+        ] {
             let len = u16::try_from(s.len()).expect("compat string too long");
             out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(s.as_bytes());
@@ -199,8 +204,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated(what))?;
-        let s = self.bytes.get(self.pos..end).ok_or(DecodeError::Truncated(what))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(DecodeError::Truncated(what))?;
+        let s = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::Truncated(what))?;
         self.pos = end;
         Ok(s)
     }

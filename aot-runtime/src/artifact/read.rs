@@ -80,7 +80,10 @@ impl fmt::Display for LoadError {
                 "artifact format version {artifact} is not supported; this runtime reads format version {runtime}"
             ),
             LoadError::Incompatible { artifact, runtime } => {
-                write!(f, "artifact built for {artifact}; this runtime is {runtime}")
+                write!(
+                    f,
+                    "artifact built for {artifact}; this runtime is {runtime}"
+                )
             }
             LoadError::WrongKind { expected, found } => write!(
                 f,
@@ -161,11 +164,11 @@ impl<'a> ArtifactRef<'a> {
     /// # Errors
     /// The first [`LoadError`] found.
     pub fn parse(bytes: &'a [u8], kind: Kind, host: &HostInfo<'_>) -> Result<Self, LoadError> {
-        if bytes.as_ptr() as usize % ARTIFACT_ALIGN != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(ARTIFACT_ALIGN) {
             return Err(LoadError::Misaligned);
         }
-        let file = ElfFile64::<Endianness>::parse(bytes)
-            .map_err(|e| LoadError::NotElf(e.to_string()))?;
+        let file =
+            ElfFile64::<Endianness>::parse(bytes).map_err(|e| LoadError::NotElf(e.to_string()))?;
         let endian = file.endian();
         let compat_bytes = file
             .section_by_name(SECTION_COMPAT)
@@ -237,9 +240,8 @@ impl<'a> ArtifactRef<'a> {
                 .map_err(|e| LoadError::NotElf(e.to_string()))
         };
         let text = section(SECTION_TEXT)?;
-        let funcs = FuncTable::parse(section(SECTION_FUNCS)?).ok_or_else(|| {
-            malformed(SECTION_FUNCS, "size is not a multiple of the entry size")
-        })?;
+        let funcs = FuncTable::parse(section(SECTION_FUNCS)?)
+            .ok_or_else(|| malformed(SECTION_FUNCS, "size is not a multiple of the entry size"))?;
         let traps = TrapTable::parse(section(SECTION_TRAPS)?)
             .ok_or_else(|| malformed(SECTION_TRAPS, "size does not match its count"))?;
         let addrmap = AddressMap::parse(section(SECTION_ADDRMAP)?)
@@ -299,7 +301,10 @@ pub struct FuncTable<'a> {
 impl<'a> FuncTable<'a> {
     /// Parses the section.
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
-        (bytes.len() % FUNC_LOC_SIZE == 0).then_some(Self { bytes })
+        bytes
+            .len()
+            .is_multiple_of(FUNC_LOC_SIZE)
+            .then_some(Self { bytes })
     }
 
     /// Number of functions.

@@ -187,7 +187,11 @@ impl ArtifactBuilder {
             (SECTION_DATA, self.data, 16),
         ];
         for (name, bytes, align) in sections {
-            let id = obj.add_section(Vec::new(), name.as_bytes().to_vec(), SectionKind::ReadOnlyData);
+            let id = obj.add_section(
+                Vec::new(),
+                name.as_bytes().to_vec(),
+                SectionKind::ReadOnlyData,
+            );
             obj.set_section_data(id, bytes, align);
         }
         obj.write().expect("writing the artifact ELF file")

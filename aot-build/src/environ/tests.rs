@@ -1,0 +1,117 @@
+//! Unit tests of the module environment: what each section becomes in `ModuleInfo`.
+
+use super::*;
+
+fn all() -> ConfigFeatures {
+    ConfigFeatures {
+        simd: true,
+        tail_call: true,
+        extended_const: true,
+        multi_memory: true,
+    }
+}
+
+fn parse_wat(wat: &str) -> Result<ModuleInfo, Error> {
+    let wasm = wat::parse_str(wat).unwrap();
+    parse(&wasm, &all()).map(|env| env.info)
+}
+
+#[test]
+fn module_info_of_every_section() {
+    let wasm = wat::parse_str(
+        r#"(module $m
+            (type $t (func (param i32) (result i32)))
+            (import "env" "f" (func $f (type $t)))
+            (import "env" "g" (global $g i32))
+            (table 2 10 funcref)
+            (memory 1 2)
+            (global $h (mut i64) (i64.add (i64.const 1) (i64.const 2)))
+            (func $id (export "id") (type $t) local.get 0)
+            (func $other (param i32) (result i32) local.get 0)
+            (elem (global.get $g) func $id)
+            (elem declare func $other)
+            (data (i32.const 8) "hello")
+            (data "passive")
+            (start $s)
+            (func $s))"#,
+    )
+    .unwrap();
+    let env = parse(&wasm, &all()).unwrap();
+    let info = &env.info;
+    assert_eq!(env.name_section_module_name.as_deref(), Some("m"));
+    assert_eq!(info.types.len(), 2);
+    assert_eq!(info.funcs.len(), 4);
+    assert_eq!(info.num_imported.funcs, 1);
+    assert_eq!(info.num_imported.globals, 1);
+    assert_eq!(
+        info.globals[1],
+        GlobalType {
+            content: ValType::I64,
+            mutable: true
+        }
+    );
+    assert_eq!(
+        info.global_inits[0].0[..],
+        [ConstOp::I64Const(1), ConstOp::I64Const(2), ConstOp::I64Add]
+    );
+    assert_eq!(
+        info.tables[0].limits,
+        Limits {
+            min: 2,
+            max: Some(10)
+        }
+    );
+    assert_eq!(info.table_inits, [None]);
+    assert_eq!(
+        info.memories[0].limits,
+        Limits {
+            min: 1,
+            max: Some(2)
+        }
+    );
+    assert_eq!(info.exports[0].index, EntityIndex::Func(FuncIndex(1)));
+    assert_eq!(info.start, Some(FuncIndex(3)));
+    assert_eq!(info.elems.len(), 2);
+    assert!(matches!(info.elems[1].kind, ElemKind::Declared));
+    assert_eq!(env.data, b"hellopassive");
+    assert_eq!((info.data[1].data_offset, info.data[1].data_len), (5, 7));
+    assert_eq!(info.func_name(FuncIndex(1)), Some("id"));
+    assert_eq!(env.bodies.len(), 3);
+    assert_eq!(escaping_funcs(info), [true, true, true]);
+}
+
+#[test]
+fn unused_functions_do_not_escape() {
+    let info = parse_wat("(module (func) (func (export \"f\")))").unwrap();
+    assert_eq!(escaping_funcs(&info), [false, true]);
+}
+
+#[test]
+fn unsupported_proposals_are_named() {
+    let err = parse_wat("(module (memory 1 1 shared))").unwrap_err();
+    assert!(
+        err.message().contains("unsupported proposal `threads`"),
+        "{err}"
+    );
+    let err = parse_wat("(module (memory i64 1))").unwrap_err();
+    assert!(
+        err.message().contains("unsupported proposal `memory64`"),
+        "{err}"
+    );
+    let wasm = wat::parse_str("(module (func (param v128)))").unwrap();
+    let mut features = all();
+    features.simd = false;
+    let err = parse(&wasm, &features).err().unwrap();
+    assert!(err.message().contains("Config::wasm_simd(true)"), "{err}");
+}
+
+#[test]
+fn components_are_refused() {
+    let wasm = wat::parse_str("(component)").unwrap();
+    let err = parse(&wasm, &all()).err().unwrap();
+    assert!(
+        err.message()
+            .starts_with("components are not supported yet"),
+        "{err}"
+    );
+}

@@ -1,0 +1,326 @@
+//! Access to the VM context from translated code: linear memory addresses (guard pages or
+//! explicit bounds checks), globals, tables, function references, calls and builtins.
+//!
+//! Every offset comes from [`aot_runtime::artifact::VMOffsets`]; nothing here hard-codes a
+//! layout.
+
+use super::{Cx, clif_type, trap_code, wasm_signature};
+use aot_runtime::artifact::builtins::{Builtin, BuiltinType};
+use aot_runtime::artifact::{FuncIndex, GlobalIndex, MemoryIndex, TableIndex, Trap, TypeIndex};
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, condcodes::IntCC};
+use cranelift_codegen::isa::CallConv;
+
+/// Flags for loads of VM context fields that never change while code runs.
+fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+/// Flags for a Wasm linear-memory access: little-endian, may trap (out of bounds).
+pub(crate) fn heap_flags() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(ir::Endianness::Little)
+}
+
+impl Cx<'_, '_> {
+    fn vm_load(
+        &mut self,
+        ty: ir::Type,
+        base: ir::Value,
+        offset: u32,
+        flags: MemFlagsData,
+    ) -> ir::Value {
+        self.b.ins().load(ty, flags, base, offset as i32)
+    }
+
+    /// Address of the `VMMemoryDefinition` of `mem`.
+    fn memory_definition(&mut self, mem: MemoryIndex) -> (ir::Value, u32) {
+        let o = self.env.offsets;
+        match self.env.info.defined_memory_index(mem) {
+            Some(def) => (self.vmctx, o.memory(def.0)),
+            None => {
+                let ptr = self.vm_load(self.ptr, self.vmctx, o.imported_memory(mem.0), readonly());
+                (ptr, 0)
+            }
+        }
+    }
+
+    /// Current length in bytes of `mem`.
+    pub fn memory_length(&mut self, mem: MemoryIndex) -> ir::Value {
+        let (base, off) = self.memory_definition(mem);
+        let o = self.env.offsets;
+        self.vm_load(
+            self.ptr,
+            base,
+            off + o.memory_current_length(),
+            MemFlagsData::trusted(),
+        )
+    }
+
+    /// The native address of a `size`-byte access at `index + offset` in memory `mem`, with the
+    /// bounds check explicit mode needs. Guard mode needs none: the reservation covers any
+    /// 32-bit index plus any 32-bit offset, and faults outside the accessible pages.
+    pub fn memory_address(
+        &mut self,
+        mem: MemoryIndex,
+        index: ir::Value,
+        offset: u64,
+        size: u32,
+    ) -> ir::Value {
+        let (def, off) = self.memory_definition(mem);
+        let o = self.env.offsets;
+        // The base of a memory never moves (it is a fixed reservation), so it can be hoisted.
+        let base = self.vm_load(self.ptr, def, off + o.memory_base(), readonly());
+        let index = self.b.ins().uextend(self.ptr, index);
+        if self.env.explicit_bounds_checks {
+            let length = self.vm_load(
+                self.ptr,
+                def,
+                off + o.memory_current_length(),
+                MemFlagsData::trusted(),
+            );
+            let end = self
+                .b
+                .ins()
+                .iadd_imm_s(index, (offset + u64::from(size)) as i64);
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.b.ins().trapnz(oob, trap_code(Trap::MemoryOutOfBounds));
+        }
+        let addr = self.b.ins().iadd(base, index);
+        if offset == 0 {
+            addr
+        } else {
+            self.b.ins().iadd_imm_s(addr, offset as i64)
+        }
+    }
+
+    /// Address of the storage of global `g` (its value is at offset 0).
+    pub fn global_address(&mut self, g: GlobalIndex) -> ir::Value {
+        let o = self.env.offsets;
+        match self.env.info.defined_global_index(g) {
+            Some(def) => self
+                .b
+                .ins()
+                .iadd_imm_s(self.vmctx, i64::from(o.global(def.0))),
+            None => self.vm_load(self.ptr, self.vmctx, o.imported_global(g.0), readonly()),
+        }
+    }
+
+    /// `global.get`.
+    pub fn global_get(&mut self, g: GlobalIndex) -> ir::Value {
+        let ty = self.env.info.globals[g.index()].content;
+        let addr = self.global_address(g);
+        let ty = clif_type(self.env.isa, ty);
+        self.b.ins().load(ty, MemFlagsData::trusted(), addr, 0)
+    }
+
+    /// `global.set`.
+    pub fn global_set(&mut self, g: GlobalIndex, value: ir::Value) {
+        let addr = self.global_address(g);
+        self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+    }
+
+    /// Address of the `VMTableDefinition` of `table`, and the field offset base.
+    fn table_definition(&mut self, table: TableIndex) -> (ir::Value, u32) {
+        let o = self.env.offsets;
+        match self.env.info.defined_table_index(table) {
+            Some(def) => (self.vmctx, o.table(def.0)),
+            None => {
+                let ptr = self.vm_load(self.ptr, self.vmctx, o.imported_table(table.0), readonly());
+                (ptr, 0)
+            }
+        }
+    }
+
+    /// Current number of elements of `table` (pointer-sized).
+    pub fn table_size(&mut self, table: TableIndex) -> ir::Value {
+        let (def, off) = self.table_definition(table);
+        let o = self.env.offsets;
+        self.vm_load(
+            self.ptr,
+            def,
+            off + o.table_current_elements(),
+            MemFlagsData::trusted(),
+        )
+    }
+
+    /// Address of element `index` (i32) of `table`, trapping when it is out of bounds.
+    pub fn table_element_address(&mut self, table: TableIndex, index: ir::Value) -> ir::Value {
+        let (def, off) = self.table_definition(table);
+        let o = self.env.offsets;
+        let size = self.vm_load(
+            self.ptr,
+            def,
+            off + o.table_current_elements(),
+            MemFlagsData::trusted(),
+        );
+        let index = self.b.ins().uextend(self.ptr, index);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, size);
+        self.b.ins().trapnz(oob, trap_code(Trap::TableOutOfBounds));
+        let base = self.vm_load(self.ptr, def, off + o.table_base(), MemFlagsData::trusted());
+        let scaled = self.b.ins().imul_imm_u(index, i64::from(o.ptr));
+        self.b.ins().iadd(base, scaled)
+    }
+
+    /// The `VMFuncRef` of function `f` in this instance (`ref.func`).
+    pub fn func_ref(&mut self, f: FuncIndex) -> ir::Value {
+        let off = self.env.offsets.func_ref(f.0);
+        self.b.ins().iadd_imm_s(self.vmctx, i64::from(off))
+    }
+
+    fn signature_ref(&mut self, ty: TypeIndex) -> ir::SigRef {
+        if let Some(&s) = self.sigs.get(&ty) {
+            return s;
+        }
+        let sig = wasm_signature(self.env.isa, &self.env.info.types[ty.index()]);
+        let s = self.b.import_signature(sig);
+        self.sigs.insert(ty, s);
+        s
+    }
+
+    fn direct_func_ref(&mut self, f: FuncIndex) -> ir::FuncRef {
+        if let Some(&r) = self.funcs.get(&f) {
+            return r;
+        }
+        let signature = self.signature_ref(self.env.info.funcs[f.index()]);
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(ir::UserExternalName::new(0, f.0));
+        let r = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.funcs.insert(f, r);
+        r
+    }
+
+    /// `call` and `return_call`.
+    pub fn translate_call(&mut self, f: FuncIndex, tail: bool) {
+        let ty = self.env.info.funcs[f.index()];
+        let n = self.env.info.types[ty.index()].params.len();
+        let mut args = Vec::with_capacity(n + 2);
+        let o = self.env.offsets;
+        let callee = if let Some(_def) = self.env.info.defined_func_index(f) {
+            args.extend([self.vmctx, self.vmctx]);
+            args.extend_from_slice(self.peekn(n));
+            let r = self.direct_func_ref(f);
+            if tail {
+                self.b.ins().return_call(r, &args);
+                self.stack.truncate(self.stack.len() - n);
+                self.reachable = false;
+                return;
+            }
+            let call = self.b.ins().call(r, &args);
+            self.stack.truncate(self.stack.len() - n);
+            call
+        } else {
+            let import = o.imported_func(f.0);
+            let code = self.vm_load(
+                self.ptr,
+                self.vmctx,
+                import + o.func_wasm_call(),
+                readonly(),
+            );
+            let callee_vmctx =
+                self.vm_load(self.ptr, self.vmctx, import + o.func_vmctx(), readonly());
+            args.extend([callee_vmctx, self.vmctx]);
+            args.extend_from_slice(self.peekn(n));
+            self.stack.truncate(self.stack.len() - n);
+            let sig = self.signature_ref(ty);
+            if tail {
+                self.b.ins().return_call_indirect(sig, code, &args);
+                self.reachable = false;
+                return;
+            }
+            self.b.ins().call_indirect(sig, code, &args)
+        };
+        let results = self.b.inst_results(callee).to_vec();
+        self.stack.extend(results);
+    }
+
+    /// `call_indirect` and `return_call_indirect`.
+    pub fn translate_call_indirect(&mut self, ty: TypeIndex, table: TableIndex, tail: bool) {
+        let o = self.env.offsets;
+        let index = self.pop();
+        let addr = self.table_element_address(table, index);
+        let func_ref = self
+            .b
+            .ins()
+            .load(self.ptr, MemFlagsData::trusted(), addr, 0);
+        self.b
+            .ins()
+            .trapz(func_ref, trap_code(Trap::IndirectCallToNull));
+        let type_ids = self.vm_load(self.ptr, self.vmctx, o.type_ids(), readonly());
+        let expected = self.vm_load(ir::types::I32, type_ids, ty.0 * 4, readonly());
+        let actual = self.vm_load(ir::types::I32, func_ref, o.func_ref_type_id(), readonly());
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
+        self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
+        let code = self.vm_load(self.ptr, func_ref, o.func_wasm_call(), readonly());
+        let callee_vmctx = self.vm_load(self.ptr, func_ref, o.func_vmctx(), readonly());
+        let n = self.env.info.types[ty.index()].params.len();
+        let mut args = Vec::with_capacity(n + 2);
+        args.extend([callee_vmctx, self.vmctx]);
+        args.extend_from_slice(self.peekn(n));
+        self.stack.truncate(self.stack.len() - n);
+        let sig = self.signature_ref(ty);
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, &args);
+            self.reachable = false;
+            return;
+        }
+        let call = self.b.ins().call_indirect(sig, code, &args);
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    /// Calls a runtime helper through the builtins table; returns its result, if any.
+    pub fn call_builtin(&mut self, builtin: Builtin, args: &[ir::Value]) -> Option<ir::Value> {
+        let sig = match self.builtin_sigs.get(&builtin.index()) {
+            Some(&s) => s,
+            None => {
+                let call_conv = CallConv::triple_default(self.env.isa.triple());
+                let mut sig = ir::Signature::new(call_conv);
+                let ty = |t: BuiltinType, ptr: ir::Type| match t {
+                    BuiltinType::VMContext | BuiltinType::Pointer => ptr,
+                    BuiltinType::I32 => ir::types::I32,
+                };
+                sig.params.extend(
+                    builtin
+                        .params()
+                        .iter()
+                        .map(|&t| AbiParam::new(ty(t, self.ptr))),
+                );
+                sig.returns
+                    .extend(builtin.result().map(|t| AbiParam::new(ty(t, self.ptr))));
+                let s = self.b.import_signature(sig);
+                self.builtin_sigs.insert(builtin.index(), s);
+                s
+            }
+        };
+        let o = self.env.offsets;
+        let table = self.vm_load(self.ptr, self.vmctx, o.builtins(), readonly());
+        let f = self.vm_load(self.ptr, table, builtin.index() * o.ptr, readonly());
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.vmctx);
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// Calls a builtin that returns 0 on failure, trapping with `trap` in that case.
+    pub fn call_checked_builtin(&mut self, builtin: Builtin, args: &[ir::Value], trap: Trap) {
+        let ok = self
+            .call_builtin(builtin, args)
+            .expect("checked builtins return a status");
+        self.b.ins().trapz(ok, trap_code(trap));
+    }
+
+    /// An `i32` constant.
+    pub fn i32_const(&mut self, v: u32) -> ir::Value {
+        self.b.ins().iconst(ir::types::I32, i64::from(v))
+    }
+}

@@ -1,0 +1,395 @@
+//! [`Error`], the one error type of the public API, and [`LinkError`].
+//!
+//! `Error` is one word (a `Box`), so `Result<T>` stays small on the hot call path. Callers match
+//! on [`ErrorKind`]; they never need to parse messages. Traps carry the [`WasmBacktrace`] recorded
+//! by the signal handler; host errors raised while wasm was running carry it too.
+
+use crate::artifact::{LoadError, Trap};
+use crate::backtrace::WasmBacktrace;
+use crate::prelude::*;
+use core::fmt;
+
+/// The result type of the API.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// An error: a load failure, a link failure, a wasm trap, an error raised by a host function, or
+/// an internal bug.
+pub struct Error {
+    inner: Box<ErrorInner>,
+}
+
+struct ErrorInner {
+    kind: ErrorKind,
+    backtrace: Option<WasmBacktrace>,
+}
+
+/// What went wrong.
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Artifact bytes could not be loaded.
+    Load(LoadError),
+    /// Imports could not be resolved or did not match.
+    Link(LinkError),
+    /// Wasm code trapped.
+    Trap(Trap),
+    /// A host function (or other host code) failed.
+    Host(Box<dyn core::error::Error + Send + Sync>),
+    /// An internal invariant of the runtime was broken; please report it.
+    Bug(String),
+}
+
+/// A plain message used as a host error (see [`Error::msg`]).
+struct Message<M>(M);
+
+impl<M: fmt::Display> fmt::Debug for Message<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl<M: fmt::Display> fmt::Display for Message<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl<M: fmt::Display> core::error::Error for Message<M> {}
+
+impl Error {
+    #[cold]
+    pub(crate) fn from_kind(kind: ErrorKind) -> Error {
+        Error {
+            inner: Box::new(ErrorInner {
+                kind,
+                backtrace: None,
+            }),
+        }
+    }
+
+    /// A host error carrying only a message.
+    #[cold]
+    pub fn msg(msg: impl fmt::Display + Send + Sync + 'static) -> Error {
+        Error::from_kind(ErrorKind::Host(Box::new(Message(msg))))
+    }
+
+    /// A host error wrapping `err`; [`Error::downcast_ref`] gets it back.
+    #[cold]
+    pub fn new(err: impl core::error::Error + Send + Sync + 'static) -> Error {
+        Error::from_kind(ErrorKind::Host(Box::new(err)))
+    }
+
+    #[cold]
+    pub(crate) fn from_trap(trap: Trap) -> Error {
+        Error::from_kind(ErrorKind::Trap(trap))
+    }
+
+    #[cold]
+    pub(crate) fn bug(msg: impl fmt::Display) -> Error {
+        Error::from_kind(ErrorKind::Bug(msg.to_string()))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The trap, if this error is a wasm trap.
+    pub fn trap(&self) -> Option<Trap> {
+        match self.inner.kind {
+            ErrorKind::Trap(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The wasm frames active when the trap happened or the host error was raised in wasm.
+    pub fn backtrace(&self) -> Option<&WasmBacktrace> {
+        self.inner.backtrace.as_ref()
+    }
+
+    pub(crate) fn set_backtrace_if_none(&mut self, bt: WasmBacktrace) {
+        if self.inner.backtrace.is_none() {
+            self.inner.backtrace = Some(bt);
+        }
+    }
+
+    pub(crate) fn with_backtrace(mut self, bt: WasmBacktrace) -> Error {
+        self.inner.backtrace = Some(bt);
+        self
+    }
+
+    /// The host error of type `E`, if this error wraps one (see [`Error::new`]).
+    pub fn downcast_ref<E: core::error::Error + 'static>(&self) -> Option<&E> {
+        match &self.inner.kind {
+            ErrorKind::Host(e) => e.downcast_ref::<E>(),
+            ErrorKind::Load(e) => (e as &dyn core::error::Error).downcast_ref::<E>(),
+            ErrorKind::Link(e) => (e as &dyn core::error::Error).downcast_ref::<E>(),
+            ErrorKind::Trap(e) => (e as &dyn core::error::Error).downcast_ref::<E>(),
+            ErrorKind::Bug(_) => None,
+        }
+    }
+}
+
+impl From<LoadError> for Error {
+    #[cold]
+    fn from(e: LoadError) -> Error {
+        Error::from_kind(ErrorKind::Load(e))
+    }
+}
+
+impl From<LinkError> for Error {
+    #[cold]
+    fn from(e: LinkError) -> Error {
+        Error::from_kind(ErrorKind::Link(e))
+    }
+}
+
+impl From<Trap> for Error {
+    #[cold]
+    fn from(t: Trap) -> Error {
+        Error::from_trap(t)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Load(e) => write!(f, "failed to load module: {e}"),
+            ErrorKind::Link(e) => fmt::Display::fmt(e, f),
+            ErrorKind::Trap(t) => write!(f, "wasm trap: {t}"),
+            ErrorKind::Host(e) => fmt::Display::fmt(e, f),
+            ErrorKind::Bug(m) => write!(f, "internal error in aot-runtime (please report): {m}"),
+        }
+    }
+}
+
+impl fmt::Debug for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Load(e) => f.debug_tuple("Load").field(e).finish(),
+            ErrorKind::Link(e) => f.debug_tuple("Link").field(e).finish(),
+            ErrorKind::Trap(t) => f.debug_tuple("Trap").field(t).finish(),
+            ErrorKind::Host(e) => f.debug_tuple("Host").field(e).finish(),
+            ErrorKind::Bug(m) => f.debug_tuple("Bug").field(m).finish(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner.kind, f)?;
+        if let Some(bt) = &self.inner.backtrace
+            && !bt.frames().is_empty()
+        {
+            write!(f, "\nwasm backtrace:\n{bt}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("Error")
+                .field("kind", &self.inner.kind)
+                .field("backtrace", &self.inner.backtrace)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match &self.inner.kind {
+            ErrorKind::Host(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+/// Why imports could not be resolved or did not match what a module expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError {
+    kind: LinkErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum LinkErrorKind {
+    Unknown {
+        module: String,
+        name: String,
+    },
+    Incompatible {
+        module: String,
+        name: String,
+        expected: String,
+        found: String,
+    },
+    Redefined {
+        module: String,
+        name: String,
+    },
+    ImportCount {
+        expected: usize,
+        found: usize,
+    },
+    WrongStore {
+        what: &'static str,
+    },
+}
+
+impl LinkError {
+    #[cold]
+    pub(crate) fn unknown(module: &str, name: &str) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::Unknown {
+                module: module.into(),
+                name: name.into(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn incompatible(
+        module: &str,
+        name: &str,
+        expected: impl fmt::Display,
+        found: impl fmt::Display,
+    ) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::Incompatible {
+                module: module.into(),
+                name: name.into(),
+                expected: expected.to_string(),
+                found: found.to_string(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn redefined(module: &str, name: &str) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::Redefined {
+                module: module.into(),
+                name: name.into(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn import_count(expected: usize, found: usize) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ImportCount { expected, found },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn wrong_store(what: &'static str) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::WrongStore { what },
+        }
+    }
+
+    /// The `(module, name)` of the import this error is about, if it is about one.
+    pub fn import(&self) -> Option<(&str, &str)> {
+        match &self.kind {
+            LinkErrorKind::Unknown { module, name }
+            | LinkErrorKind::Incompatible { module, name, .. }
+            | LinkErrorKind::Redefined { module, name } => Some((module, name)),
+            _ => None,
+        }
+    }
+
+    /// Whether the import was not defined at all (as opposed to defined with the wrong type).
+    pub fn is_unknown_import(&self) -> bool {
+        matches!(self.kind, LinkErrorKind::Unknown { .. })
+    }
+
+    /// Whether the import was defined with a type that does not match.
+    pub fn is_incompatible_import(&self) -> bool {
+        matches!(self.kind, LinkErrorKind::Incompatible { .. })
+    }
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            LinkErrorKind::Unknown { module, name } => {
+                write!(f, "unknown import: `{module}::{name}` has not been defined")
+            }
+            LinkErrorKind::Incompatible {
+                module,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "incompatible import type for `{module}::{name}`: expected {expected}, found {found}"
+            ),
+            LinkErrorKind::Redefined { module, name } => {
+                write!(f, "import of `{module}::{name}` defined twice")
+            }
+            LinkErrorKind::ImportCount { expected, found } => write!(
+                f,
+                "module expects {expected} imports but {found} were given"
+            ),
+            LinkErrorKind::WrongStore { what } => {
+                write!(f, "{what} belongs to another store")
+            }
+        }
+    }
+}
+
+impl core::error::Error for LinkError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_size() {
+        assert_eq!(core::mem::size_of::<Error>(), core::mem::size_of::<usize>());
+        assert_eq!(
+            core::mem::size_of::<Result<()>>(),
+            core::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn messages() {
+        let e = Error::from_trap(Trap::IntegerDivisionByZero);
+        assert_eq!(e.to_string(), "wasm trap: integer divide by zero");
+        assert_eq!(e.trap(), Some(Trap::IntegerDivisionByZero));
+        let e: Error = LinkError::unknown("spectest", "foo").into();
+        assert_eq!(
+            e.to_string(),
+            "unknown import: `spectest::foo` has not been defined"
+        );
+        let e = LinkError::incompatible("m", "f", "(func (param i32))", "(func)");
+        assert_eq!(
+            e.to_string(),
+            "incompatible import type for `m::f`: expected (func (param i32)), found (func)"
+        );
+    }
+
+    #[derive(Debug)]
+    struct Mine(u32);
+    impl fmt::Display for Mine {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "mine {}", self.0)
+        }
+    }
+    impl core::error::Error for Mine {}
+
+    #[test]
+    fn downcast() {
+        let e = Error::new(Mine(7));
+        assert_eq!(e.downcast_ref::<Mine>().unwrap().0, 7);
+        assert_eq!(e.to_string(), "mine 7");
+        assert!(e.trap().is_none());
+        let e = Error::msg("boom");
+        assert_eq!(e.to_string(), "boom");
+        assert!(e.downcast_ref::<Mine>().is_none());
+    }
+}

@@ -1,0 +1,309 @@
+//! The builtins of [`crate::artifact::builtins`]: `extern "C"` functions compiled code calls
+//! through `vmctx->builtins[index]`, in [`Builtin::ALL`] order.
+//!
+//! Each finds its store and instance through the calling VM context, then runs safe code with
+//! the spec's semantics (bounds are checked before anything is written). A helper that detects a
+//! trap returns 0 and the compiled code raises the trap. A panic inside a helper (a runtime bug)
+//! is caught, recorded as a bug error for `call_wasm` to report, and reported to the compiled
+//! code as a failure.
+//!
+//! [`Builtin::ALL`]: crate::artifact::builtins::Builtin::ALL
+
+use super::vmcontext::VMStoreContext;
+use crate::artifact::{DataIndex, ElemIndex, MemoryIndex, TableIndex};
+use crate::error::Error;
+use crate::prelude::*;
+use crate::store::{Pending, StoreOpaque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The builtins table, laid out as compiled code indexes it.
+#[repr(C)]
+struct Builtins {
+    memory_grow: extern "C" fn(*mut u8, u32, u32) -> u32,
+    memory_fill: extern "C" fn(*mut u8, u32, u32, u32, u32) -> u32,
+    memory_copy: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    memory_init: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    data_drop: extern "C" fn(*mut u8, u32),
+    table_grow: extern "C" fn(*mut u8, u32, u32, usize) -> u32,
+    table_fill: extern "C" fn(*mut u8, u32, u32, usize, u32) -> u32,
+    table_copy: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    table_init: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    elem_drop: extern "C" fn(*mut u8, u32),
+}
+
+static BUILTINS: Builtins = Builtins {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+};
+
+/// The address compiled code receives as `vmctx->builtins`.
+pub(crate) fn builtins_table_addr() -> usize {
+    &BUILTINS as *const Builtins as usize
+}
+
+/// Runs `f` with the store and instance of `vmctx`; a panic becomes a pending bug error and
+/// `on_panic`.
+fn with_instance<R>(vmctx: *mut u8, on_panic: R, f: impl FnOnce(&mut StoreOpaque, u32) -> R) -> R {
+    // SAFETY: compiled code passes its own live VM context; offsets 8 and 32 are its store and
+    // instance fields (`VMOffsets`). The store pointer was set by `call_wasm` from its
+    // `&mut StoreInner<T>`, whose first field (`repr(C)`) is the `StoreOpaque`, and nothing else
+    // uses the store while wasm runs.
+    let (store, instance) = unsafe {
+        let store_cx = *vmctx.add(8).cast::<*const VMStoreContext>();
+        let store = &mut *((*store_cx).store.get() as *mut StoreOpaque);
+        (store, *vmctx.add(32).cast::<usize>() as u32)
+    };
+    let store_ptr: *mut StoreOpaque = store;
+    match catch_unwind(AssertUnwindSafe(|| f(store, instance))) {
+        Ok(r) => r,
+        Err(_) => {
+            // SAFETY: the reference moved into the closure is gone.
+            let store = unsafe { &mut *store_ptr };
+            store.pending = Some(Pending::Error(Error::bug("a builtin panicked")));
+            on_panic
+        }
+    }
+}
+
+/// `end = start + len` if it is at most `size`.
+fn in_bounds(start: u32, len: u32, size: usize) -> Option<core::ops::Range<usize>> {
+    let end = u64::from(start) + u64::from(len);
+    (end <= size as u64).then_some(start as usize..end as usize)
+}
+
+fn memory_index(store: &StoreOpaque, instance: u32, memory: u32) -> usize {
+    store.instances[instance as usize].memories[MemoryIndex(memory).index()].index as usize
+}
+
+fn table_index(store: &StoreOpaque, instance: u32, table: u32) -> usize {
+    store.instances[instance as usize].tables[TableIndex(table).index()].index as usize
+}
+
+extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
+    with_instance(vmctx, u32::MAX, |store, inst| {
+        let m = memory_index(store, inst, memory);
+        store.memories[m]
+            .grow(u64::from(delta))
+            .map_or(u32::MAX, |old| old as u32)
+    })
+}
+
+extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, byte: u32, len: u32) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let m = memory_index(store, inst, memory);
+        let data = store.memories[m].mem.as_mut_slice();
+        match in_bounds(dst, len, data.len()) {
+            Some(r) => {
+                data[r].fill(byte as u8);
+                1
+            }
+            None => 0,
+        }
+    })
+}
+
+extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_memory: u32,
+    dst: u32,
+    src_memory: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let d = memory_index(store, inst, dst_memory);
+        let s = memory_index(store, inst, src_memory);
+        if d == s {
+            let data = store.memories[d].mem.as_mut_slice();
+            let (Some(dr), Some(sr)) = (
+                in_bounds(dst, len, data.len()),
+                in_bounds(src, len, data.len()),
+            ) else {
+                return 0;
+            };
+            data.copy_within(sr, dr.start);
+            return 1;
+        }
+        let Ok([dm, sm]) = store.memories.get_disjoint_mut([d, s]) else {
+            return 0;
+        };
+        let (dd, sd) = (dm.mem.as_mut_slice(), sm.mem.as_slice());
+        let (Some(dr), Some(sr)) = (in_bounds(dst, len, dd.len()), in_bounds(src, len, sd.len()))
+        else {
+            return 0;
+        };
+        dd[dr].copy_from_slice(&sd[sr]);
+        1
+    })
+}
+
+extern "C" fn memory_init(
+    vmctx: *mut u8,
+    memory: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let m = memory_index(store, inst, memory);
+        let instance = &store.instances[inst as usize];
+        let seg_index = DataIndex(data).index();
+        let module = instance.module.clone();
+        let seg: &[u8] = if instance.dropped_data[seg_index] {
+            &[]
+        } else {
+            module.data_segment(seg_index)
+        };
+        let mem = store.memories[m].mem.as_mut_slice();
+        let (Some(dr), Some(sr)) = (
+            in_bounds(dst, len, mem.len()),
+            in_bounds(src, len, seg.len()),
+        ) else {
+            return 0;
+        };
+        mem[dr].copy_from_slice(&seg[sr]);
+        1
+    })
+}
+
+extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    with_instance(vmctx, (), |store, inst| {
+        store.instances[inst as usize].dropped_data[DataIndex(data).index()] = true;
+    })
+}
+
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+    with_instance(vmctx, u32::MAX, |store, inst| {
+        let t = table_index(store, inst, table);
+        store.tables[t]
+            .grow(u64::from(delta), init)
+            .map_or(u32::MAX, |old| old as u32)
+    })
+}
+
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let t = table_index(store, inst, table);
+        let elements = &mut store.tables[t].elements;
+        match in_bounds(dst, len, elements.len()) {
+            Some(r) => {
+                elements[r].fill(value);
+                1
+            }
+            None => 0,
+        }
+    })
+}
+
+extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let d = table_index(store, inst, dst_table);
+        let s = table_index(store, inst, src_table);
+        if d == s {
+            let elements = &mut store.tables[d].elements;
+            let n = elements.len();
+            let (Some(dr), Some(sr)) = (in_bounds(dst, len, n), in_bounds(src, len, n)) else {
+                return 0;
+            };
+            elements.copy_within(sr, dr.start);
+            return 1;
+        }
+        let Ok([dt, st]) = store.tables.get_disjoint_mut([d, s]) else {
+            return 0;
+        };
+        let (Some(dr), Some(sr)) = (
+            in_bounds(dst, len, dt.elements.len()),
+            in_bounds(src, len, st.elements.len()),
+        ) else {
+            return 0;
+        };
+        dt.elements[dr].copy_from_slice(&st.elements[sr]);
+        1
+    })
+}
+
+extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    with_instance(vmctx, 0, |store, inst| {
+        let t = table_index(store, inst, table);
+        let items = &store.instances[inst as usize].elems[ElemIndex(elem).index()];
+        let elements = &mut store.tables[t].elements;
+        let (Some(dr), Some(sr)) = (
+            in_bounds(dst, len, elements.len()),
+            in_bounds(src, len, items.len()),
+        ) else {
+            return 0;
+        };
+        elements[dr].copy_from_slice(&items[sr]);
+        1
+    })
+}
+
+extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    with_instance(vmctx, (), |store, inst| {
+        store.instances[inst as usize].elems[ElemIndex(elem).index()] = Box::new([]);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::builtins::{Builtin, NUM_BUILTINS};
+    use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn table_order_matches_builtin_indices() {
+        let ptr = size_of::<usize>();
+        assert_eq!(size_of::<Builtins>(), NUM_BUILTINS * ptr);
+        let fields = [
+            (Builtin::MemoryGrow, offset_of!(Builtins, memory_grow)),
+            (Builtin::MemoryFill, offset_of!(Builtins, memory_fill)),
+            (Builtin::MemoryCopy, offset_of!(Builtins, memory_copy)),
+            (Builtin::MemoryInit, offset_of!(Builtins, memory_init)),
+            (Builtin::DataDrop, offset_of!(Builtins, data_drop)),
+            (Builtin::TableGrow, offset_of!(Builtins, table_grow)),
+            (Builtin::TableFill, offset_of!(Builtins, table_fill)),
+            (Builtin::TableCopy, offset_of!(Builtins, table_copy)),
+            (Builtin::TableInit, offset_of!(Builtins, table_init)),
+            (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
+        ];
+        assert_eq!(fields.len(), Builtin::ALL.len());
+        for (b, off) in fields {
+            assert_eq!(off, b.index() as usize * ptr, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn bounds() {
+        assert_eq!(in_bounds(0, 0, 0), Some(0..0));
+        assert_eq!(in_bounds(1, 0, 0), None);
+        assert_eq!(
+            in_bounds(u32::MAX, 1, usize::MAX),
+            Some(u32::MAX as usize..1 << 32)
+        );
+        assert_eq!(in_bounds(10, 5, 15), Some(10..15));
+        assert_eq!(in_bounds(10, 6, 15), None);
+    }
+}
