@@ -3,9 +3,9 @@
 //!
 //! This module is always compiled (also with `default-features = false`) and uses only `core`,
 //! `alloc`, `serde`/`postcard` and the read-only ELF parser of `object`. It never depends on a
-//! compiler. `aot-build` enables the `write` feature to get the builders in [`write`]; the runtime
+//! compiler. `aot-build` enables the `write` feature to get the builders in `write`; the runtime
 //! only uses the readers in [`read`]. The layout of the whole file is drawn on
-//! [`write::ArtifactBuilder`].
+//! `write::ArtifactBuilder`.
 
 pub mod builtins;
 pub mod format;

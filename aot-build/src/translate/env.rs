@@ -31,28 +31,43 @@ impl Cx<'_, '_> {
         self.b.ins().load(ty, flags, base, offset as i32)
     }
 
-    /// Address of the `VMMemoryDefinition` of `mem`.
-    fn memory_definition(&mut self, mem: MemoryIndex) -> (ir::Value, u32) {
-        let o = self.env.offsets;
-        match self.env.info.defined_memory_index(mem) {
-            Some(def) => (self.vmctx, o.memory(def.0)),
+    /// Where the definition record of a memory or table is: the VM context itself (with the
+    /// record's offset) for a defined entity, or the pointer stored in the VM context for an
+    /// imported one.
+    fn definition(
+        &mut self,
+        defined_offset: Option<u32>,
+        imported_offset: u32,
+    ) -> (ir::Value, u32) {
+        match defined_offset {
+            Some(off) => (self.vmctx, off),
             None => {
-                let ptr = self.vm_load(self.ptr, self.vmctx, o.imported_memory(mem.0), readonly());
+                let ptr = self.vm_load(self.ptr, self.vmctx, imported_offset, readonly());
                 (ptr, 0)
             }
         }
     }
 
+    /// Loads a pointer-sized field that may change while code runs (lengths, table bases).
+    fn load_mutable(&mut self, (base, off): (ir::Value, u32), field: u32) -> ir::Value {
+        self.vm_load(self.ptr, base, off + field, MemFlagsData::trusted())
+    }
+
+    /// The `VMMemoryDefinition` of `mem`.
+    fn memory_definition(&mut self, mem: MemoryIndex) -> (ir::Value, u32) {
+        let o = self.env.offsets;
+        let defined = self
+            .env
+            .info
+            .defined_memory_index(mem)
+            .map(|d| o.memory(d.0));
+        self.definition(defined, o.imported_memory(mem.0))
+    }
+
     /// Current length in bytes of `mem`.
     pub fn memory_length(&mut self, mem: MemoryIndex) -> ir::Value {
-        let (base, off) = self.memory_definition(mem);
-        let o = self.env.offsets;
-        self.vm_load(
-            self.ptr,
-            base,
-            off + o.memory_current_length(),
-            MemFlagsData::trusted(),
-        )
+        let def = self.memory_definition(mem);
+        self.load_mutable(def, self.env.offsets.memory_current_length())
     }
 
     /// The native address of a `size`-byte access at `index + offset` in memory `mem`, with the
@@ -71,12 +86,7 @@ impl Cx<'_, '_> {
         let base = self.vm_load(self.ptr, def, off + o.memory_base(), readonly());
         let index = self.b.ins().uextend(self.ptr, index);
         if self.env.explicit_bounds_checks {
-            let length = self.vm_load(
-                self.ptr,
-                def,
-                off + o.memory_current_length(),
-                MemFlagsData::trusted(),
-            );
+            let length = self.load_mutable((def, off), o.memory_current_length());
             let end = self
                 .b
                 .ins()
@@ -118,47 +128,36 @@ impl Cx<'_, '_> {
         self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
     }
 
-    /// Address of the `VMTableDefinition` of `table`, and the field offset base.
+    /// The `VMTableDefinition` of `table`.
     fn table_definition(&mut self, table: TableIndex) -> (ir::Value, u32) {
         let o = self.env.offsets;
-        match self.env.info.defined_table_index(table) {
-            Some(def) => (self.vmctx, o.table(def.0)),
-            None => {
-                let ptr = self.vm_load(self.ptr, self.vmctx, o.imported_table(table.0), readonly());
-                (ptr, 0)
-            }
-        }
+        let defined = self
+            .env
+            .info
+            .defined_table_index(table)
+            .map(|d| o.table(d.0));
+        self.definition(defined, o.imported_table(table.0))
     }
 
     /// Current number of elements of `table` (pointer-sized).
     pub fn table_size(&mut self, table: TableIndex) -> ir::Value {
-        let (def, off) = self.table_definition(table);
-        let o = self.env.offsets;
-        self.vm_load(
-            self.ptr,
-            def,
-            off + o.table_current_elements(),
-            MemFlagsData::trusted(),
-        )
+        let def = self.table_definition(table);
+        self.load_mutable(def, self.env.offsets.table_current_elements())
     }
 
     /// Address of element `index` (i32) of `table`, trapping when it is out of bounds.
     pub fn table_element_address(&mut self, table: TableIndex, index: ir::Value) -> ir::Value {
         let (def, off) = self.table_definition(table);
         let o = self.env.offsets;
-        let size = self.vm_load(
-            self.ptr,
-            def,
-            off + o.table_current_elements(),
-            MemFlagsData::trusted(),
-        );
+        let size = self.load_mutable((def, off), o.table_current_elements());
         let index = self.b.ins().uextend(self.ptr, index);
         let oob = self
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, size);
         self.b.ins().trapnz(oob, trap_code(Trap::TableOutOfBounds));
-        let base = self.vm_load(self.ptr, def, off + o.table_base(), MemFlagsData::trusted());
+        // A table's storage moves when it grows.
+        let base = self.load_mutable((def, off), o.table_base());
         let scaled = self.b.ins().imul_imm_u(index, i64::from(o.ptr));
         self.b.ins().iadd(base, scaled)
     }
