@@ -166,10 +166,15 @@ fn enter<T>(
     );
     vm_store.set_store_ptr(store_ptr);
     if saved.1 == usize::MAX {
-        // Outermost entry for this store: wasm may use `max_stack` bytes below this point.
+        // Outermost entry for this store: wasm may use `max_stack` bytes below this point, but
+        // never come closer than `HOST_STACK_RESERVE` to the end of this thread's stack, so that
+        // a thread with a small stack gets a stack-overflow trap rather than a fault in the OS
+        // guard page.
+        let sp = stack_pointer();
+        let floor = thread_stack_low().map_or(0, |low| low.saturating_add(HOST_STACK_RESERVE));
         vm_store
             .stack_limit
-            .set(stack_pointer().saturating_sub(max_stack));
+            .set(sp.saturating_sub(max_stack).max(floor));
     }
     let ok = {
         let _guard = ActivationGuard { activation };
@@ -196,6 +201,50 @@ fn enter<T>(
     vm_store.stack_limit.set(saved.1);
     vm_store.entry_sp.set(saved.2);
     ok != 0
+}
+
+/// Stack kept free below the wasm stack limit for host functions called from wasm, and for the
+/// runtime code that handles their calls.
+const HOST_STACK_RESERVE: usize = 64 * 1024;
+
+std::thread_local! {
+    /// The lowest address of this thread's stack, once known (0: not yet asked).
+    static STACK_LOW: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The lowest usable address of this thread's stack, if the platform tells it. Computed once per
+/// thread (for the main thread, glibc reads `/proc/self/maps`).
+fn thread_stack_low() -> Option<usize> {
+    let cached = STACK_LOW.get();
+    if cached != 0 {
+        return Some(cached);
+    }
+    let low = query_thread_stack_low()?;
+    STACK_LOW.set(low);
+    Some(low)
+}
+
+#[cfg(target_os = "linux")]
+fn query_thread_stack_low() -> Option<usize> {
+    // SAFETY: `pthread_getattr_np` fills the zeroed attribute object for the calling thread,
+    // `pthread_attr_getstack` only reads it, and the object is destroyed once.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = core::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut c_void = ptr::null_mut();
+        let mut size = 0usize;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        // The lowest page of the range may be the guard page; stay clear of it.
+        (rc == 0 && !addr.is_null()).then(|| addr as usize + 4096)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn query_thread_stack_low() -> Option<usize> {
+    None
 }
 
 /// Installs the signal handlers (once per process) and this thread's alternate signal stack.

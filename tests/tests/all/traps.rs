@@ -203,3 +203,24 @@ fn infinite_recursion_is_a_stack_overflow_trap() {
     let err = recurse.call(&mut store, 0).unwrap_err();
     assert_eq!(err.trap(), Some(Trap::StackOverflow));
 }
+
+#[test]
+fn recursion_on_a_thread_with_a_small_stack_traps_instead_of_crashing() {
+    // The default wasm stack budget (512 KiB) is larger than this thread's whole stack: the limit
+    // must be clamped to the thread's real stack, so the recursion ends in a trap rather than in
+    // a fault on the OS guard page (which would kill the process).
+    let module = aot_tests::module(WAT);
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let mut store = Store::new(());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let recurse = instance
+                .get_typed_func::<i32, i32>(&mut store, "recurse")
+                .unwrap();
+            let err = recurse.call(&mut store, 0).unwrap_err();
+            err.trap()
+        })
+        .unwrap();
+    assert_eq!(handle.join().unwrap(), Some(Trap::StackOverflow));
+}
