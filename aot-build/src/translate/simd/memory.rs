@@ -3,7 +3,6 @@
 //! checks for the exact access size; accesses may be unaligned, as Wasm allows.
 
 use super::super::Cx;
-use super::super::env::heap_flags;
 use super::super::ops::mem_index;
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, types::*};
 use cranelift_frontend::FunctionBuilder;
@@ -24,7 +23,8 @@ impl Cx<'_, '_> {
         f: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, ir::Value) -> ir::Value,
     ) {
         let addr = self.vec_address(memarg, size);
-        let v = f(&mut self.b, heap_flags(), addr);
+        let flags = self.heap_flags();
+        let v = f(&mut self.b, flags, addr);
         self.push_vec(v);
     }
 
@@ -60,7 +60,8 @@ impl Cx<'_, '_> {
     pub(crate) fn vec_store(&mut self, memarg: &MemArg) {
         let v = self.pop_vec(I8X16);
         let addr = self.vec_address(memarg, 16);
-        self.b.ins().store(heap_flags(), v, addr, 0);
+        let flags = self.heap_flags();
+        self.b.ins().store(flags, v, addr, 0);
     }
 
     /// `v128.storeN_lane`: lane `lane` (of `ty`) of the operand vector stored alone.
@@ -68,6 +69,7 @@ impl Cx<'_, '_> {
         let v = self.pop_vec(ty);
         let addr = self.vec_address(memarg, ty.lane_bits() / 8);
         let s = self.b.ins().extractlane(v, lane);
-        self.b.ins().store(heap_flags(), s, addr, 0);
+        let flags = self.heap_flags();
+        self.b.ins().store(flags, s, addr, 0);
     }
 }
