@@ -66,7 +66,7 @@ pub enum BoundsChecks {
 #[derive(Clone, Debug)]
 pub struct Config {
     target: Option<String>,
-    pub(crate) opt_level: OptLevel,
+    opt_level: Option<OptLevel>,
     bounds_checks: Option<BoundsChecks>,
     pub(crate) features: WasmFeatures,
     cpu_features: Vec<String>,
@@ -96,7 +96,7 @@ impl Config {
     pub fn new() -> Self {
         Self {
             target: None,
-            opt_level: OptLevel::Speed,
+            opt_level: None,
             bounds_checks: None,
             features: WasmFeatures {
                 simd: true,
@@ -126,11 +126,12 @@ impl Config {
         self
     }
 
-    /// How much to optimize. The default is [`OptLevel::Speed`], whatever Cargo's profile: the
-    /// `OPT_LEVEL` of a build script describes the crate's own code, and Wasm compiled without
-    /// optimization is not easier to debug, only slower.
+    /// How much to optimize. When this is not called, [`Config::compile`] follows Cargo's
+    /// `OPT_LEVEL` for the crate being built (`0`: [`OptLevel::None`], so debug builds compile
+    /// Wasm quickly; `1` to `3`: [`OptLevel::Speed`]; `s` and `z`: [`OptLevel::SpeedAndSize`]),
+    /// and [`Config::compile_bytes`] uses [`OptLevel::Speed`].
     pub fn opt_level(&mut self, level: OptLevel) -> &mut Self {
-        self.opt_level = level;
+        self.opt_level = Some(level);
         self
     }
 
@@ -203,8 +204,8 @@ impl Config {
     ///
     /// For build scripts: it prints `cargo:rerun-if-changed=<path>`, and settings the `Config`
     /// leaves unset are taken from Cargo's environment: the target from `TARGET`, extra CPU
-    /// features from `CARGO_CFG_TARGET_FEATURE` (only when compiling for `TARGET`). `OPT_LEVEL` is
-    /// deliberately ignored, see [`Config::opt_level`].
+    /// features from `CARGO_CFG_TARGET_FEATURE` (only when compiling for `TARGET`), the optimization
+    /// level from `OPT_LEVEL` (see [`Config::opt_level`]).
     ///
     /// # Errors
     /// If `OUT_DIR` is not set, the file cannot be read, compilation fails (see
@@ -259,6 +260,13 @@ impl Config {
     /// Takes the target and its features from Cargo's build-script environment where the user
     /// did not choose them.
     fn fill_from_env(&mut self) {
+        if self.opt_level.is_none() {
+            self.opt_level = std::env::var("OPT_LEVEL").ok().map(|l| match l.as_str() {
+                "0" => OptLevel::None,
+                "s" | "z" => OptLevel::SpeedAndSize,
+                _ => OptLevel::Speed,
+            });
+        }
         let target = std::env::var("TARGET").ok();
         if self.target.is_none() {
             self.target.clone_from(&target);
@@ -312,7 +320,7 @@ impl Config {
             triple,
             cpu_features,
             explicit_bounds_checks: bounds_checks == BoundsChecks::Explicit,
-            opt_level: self.opt_level,
+            opt_level: self.opt_level.unwrap_or_default(),
             pointer_bytes: 8,
         })
     }

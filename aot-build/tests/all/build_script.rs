@@ -35,6 +35,7 @@ fn compile_in_a_build_script() {
         .env("OUT_DIR", dir.join("out"))
         .env("TARGET", host_target())
         .env("CARGO_CFG_TARGET_FEATURE", "fxsr,sse,sse2,crt-static")
+        .env("OPT_LEVEL", "0")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -86,6 +87,28 @@ fn child() {
     assert_eq!(art.compat.target, host_target());
     let info: aot_runtime::artifact::ModuleInfo = postcard::from_bytes(art.info).unwrap();
     assert_eq!(info.name, "app", "the file stem names the module");
+    assert!(
+        art.compat.settings.contains("opt_level=none"),
+        "OPT_LEVEL=0 compiles unoptimized: {}",
+        art.compat.settings
+    );
+    // An explicit level wins over Cargo's.
+    let path = aot_build::Config::new()
+        .opt_level(aot_build::OptLevel::Speed)
+        .compile("wasm/app.wat")
+        .unwrap();
+    let bytes = crate::Aligned::new(&std::fs::read(&path).unwrap());
+    let art = aot_runtime::artifact::read::ArtifactRef::parse(
+        bytes.bytes(),
+        aot_runtime::artifact::Kind::Module,
+        &crate::host(),
+    )
+    .unwrap();
+    assert!(
+        art.compat.settings.contains("opt_level=speed"),
+        "{}",
+        art.compat.settings
+    );
 
     let e = aot_build::compile("wasm/bad.wat").unwrap_err();
     assert_eq!(e.path(), Some(Path::new("wasm/bad.wat")));
