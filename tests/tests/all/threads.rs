@@ -61,3 +61,20 @@ fn module_and_store_are_send() {
     sync::<Module>();
     send::<Store<i32>>();
 }
+
+/// The thread-safety guarantees of the API, checked at compile time: a `Module` (and the
+/// embedded bytes it comes from) can be shared between threads, a `Store` (with its handles) can
+/// move to another thread, and a `Linker` can be shared to instantiate on many threads.
+#[test]
+fn thread_safety_of_the_api_types() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Module>();
+    send_sync::<aot_runtime::EmbeddedModule>();
+    send_sync::<Linker<i32>>();
+    send::<Store<i32>>();
+    send_sync::<aot_runtime::Func>();
+    send_sync::<aot_runtime::Instance>();
+    send_sync::<aot_runtime::Memory>();
+    send_sync::<aot_runtime::Error>();
+}
