@@ -204,3 +204,44 @@ fn unknown_section_is_refused() {
         LoadError::UnknownSection(".aot.future".into())
     );
 }
+
+#[test]
+fn every_single_byte_corruption_loads_or_is_refused_without_crashing() {
+    // Loading must never panic or crash, whatever byte of the artifact is damaged: either the
+    // damage is detected (a load error) or it lies in bytes loading does not interpret (code,
+    // data, padding). Each byte is flipped in turn, and also set to 0xff (lengths, counts).
+    let bytes = aot_tests::compile(
+        r#"(module $m
+          (import "env" "f" (func $f (param i32)))
+          (memory (export "mem") 1 2)
+          (table 2 funcref)
+          (global $g (mut i32) (i32.const 7))
+          (elem (i32.const 0) $a $b)
+          (data (i32.const 8) "hello")
+          (func $a (export "a") (result i32) (i32.div_s (global.get $g) (i32.const 2)))
+          (func $b (param i32) (call $f (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut refused = 0;
+    for i in 0..bytes.len() {
+        for patch in [bytes[i] ^ 0x5a, 0xff] {
+            if patch == bytes[i] {
+                continue;
+            }
+            let mut damaged = bytes.clone();
+            damaged[i] = patch;
+            let outcome = std::panic::catch_unwind(|| aot_tests::load(&damaged).map(drop).is_err());
+            match outcome {
+                Ok(true) => refused += 1,
+                Ok(false) => {}
+                Err(_) => panic!("loading panicked with byte {i:#x} set to {patch:#04x}"),
+            }
+        }
+    }
+    // The header, compatibility record, section table and metadata are checked: many
+    // corruptions must be caught.
+    assert!(
+        refused > bytes.len() / 2,
+        "only {refused} corruptions refused"
+    );
+}
