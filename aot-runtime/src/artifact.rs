@@ -8,6 +8,7 @@
 //! `write::ArtifactBuilder`.
 
 pub mod builtins;
+pub mod component;
 pub mod format;
 pub mod header;
 pub mod index;

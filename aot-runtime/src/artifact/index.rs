@@ -2,6 +2,9 @@
 //!
 //! `FuncIndex` counts imported functions first, then defined ones; `DefinedFuncIndex` counts
 //! definitions only. Convert between them only through [`super::ModuleInfo`].
+//!
+//! The `index_types!` macro is crate-visible so that the component vocabulary
+//! ([`super::component`]) declares its index spaces the same way.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +31,7 @@ macro_rules! index_types {
         }
     )*};
 }
+pub(crate) use index_types;
 
 index_types! {
     /// A function in the function index space (imports first).

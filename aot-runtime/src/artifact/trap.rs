@@ -1,5 +1,10 @@
 //! [`Trap`] codes, shared by the compiler (which records one per trapping instruction) and the
 //! runtime (which reports them), and the reader of the trap table.
+//!
+//! Codes 1 to 11 are core Wasm traps, recorded in trap tables by the compiler. Codes 12 to 25 are
+//! canonical ABI and component traps: the runtime raises them from safe Rust while lifting,
+//! lowering or managing handles, so they never appear in a trap table. Codes are part of the
+//! artifact format: an existing code never changes its number.
 
 use core::fmt;
 
@@ -30,6 +35,37 @@ pub enum Trap {
     NullReference = 10,
     /// A host function returned an error or panicked; the error itself is reported instead.
     HostError = 11,
+    /// A component instance called an import or a canonical builtin while it may not leave
+    /// (inside its `realloc` or `post-return`).
+    CannotLeaveComponent = 12,
+    /// A component instance was entered while already on the call stack, or after it trapped.
+    CannotEnterComponent = 13,
+    /// A guest pointer and length (string, list, return area, spilled arguments, `realloc`
+    /// result) reach outside the linear memory.
+    PointerOutOfBounds = 14,
+    /// A guest pointer is not aligned to the alignment of what it points to.
+    UnalignedPointer = 15,
+    /// A length times an element size overflows 32 bits, or a string is longer than
+    /// `2^31 - 1` bytes.
+    LengthOverflow = 16,
+    /// A variant, enum, option or result case index is not a case of its type.
+    InvalidDiscriminant = 17,
+    /// An `i32` is not a Unicode scalar value (a surrogate or above `0x10ffff`).
+    InvalidChar = 18,
+    /// A string in guest memory is not valid UTF-8.
+    InvalidUtf8 = 19,
+    /// A string in guest memory is not valid UTF-16 (an unpaired surrogate).
+    InvalidUtf16 = 20,
+    /// A resource handle index is zero, out of range or a free slot.
+    UnknownHandle = 21,
+    /// A handle is of another resource type, or own where borrow is expected (or the reverse).
+    HandleTypeMismatch = 22,
+    /// An own handle was dropped or moved while it is lent to a call.
+    ResourceBorrowed = 23,
+    /// A call returned without dropping every borrow handle it received.
+    BorrowsRemain = 24,
+    /// A component instance has more than `2^28 - 1` handles.
+    HandleTableFull = 25,
 }
 
 impl Trap {
@@ -46,6 +82,20 @@ impl Trap {
         Trap::UnreachableCodeReached,
         Trap::NullReference,
         Trap::HostError,
+        Trap::CannotLeaveComponent,
+        Trap::CannotEnterComponent,
+        Trap::PointerOutOfBounds,
+        Trap::UnalignedPointer,
+        Trap::LengthOverflow,
+        Trap::InvalidDiscriminant,
+        Trap::InvalidChar,
+        Trap::InvalidUtf8,
+        Trap::InvalidUtf16,
+        Trap::UnknownHandle,
+        Trap::HandleTypeMismatch,
+        Trap::ResourceBorrowed,
+        Trap::BorrowsRemain,
+        Trap::HandleTableFull,
     ];
 
     /// The byte stored in the trap table.
@@ -58,7 +108,8 @@ impl Trap {
         Trap::ALL.iter().copied().find(|t| *t as u8 == byte)
     }
 
-    /// The message the spec test suite uses for this trap.
+    /// The message the spec test suite uses for this trap (core traps); a fixed message for the
+    /// component traps, which the runtime may follow with a detail.
     pub fn message(self) -> &'static str {
         match self {
             Trap::StackOverflow => "call stack exhausted",
@@ -72,6 +123,20 @@ impl Trap {
             Trap::UnreachableCodeReached => "unreachable",
             Trap::NullReference => "null reference",
             Trap::HostError => "host function error",
+            Trap::CannotLeaveComponent => "cannot leave component instance",
+            Trap::CannotEnterComponent => "cannot enter component instance",
+            Trap::PointerOutOfBounds => "pointer out of bounds",
+            Trap::UnalignedPointer => "unaligned pointer",
+            Trap::LengthOverflow => "length too large",
+            Trap::InvalidDiscriminant => "invalid discriminant",
+            Trap::InvalidChar => "invalid char",
+            Trap::InvalidUtf8 => "invalid utf-8 string",
+            Trap::InvalidUtf16 => "invalid utf-16 string",
+            Trap::UnknownHandle => "unknown handle index",
+            Trap::HandleTypeMismatch => "handle of another resource type",
+            Trap::ResourceBorrowed => "resource is borrowed",
+            Trap::BorrowsRemain => "borrow handles remain at the end of the call",
+            Trap::HandleTableFull => "handle table full",
         }
     }
 }
@@ -136,5 +201,42 @@ impl<'a> TrapTable<'a> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_stable() {
+        assert_eq!(Trap::ALL.len(), 25);
+        for (i, &trap) in Trap::ALL.iter().enumerate() {
+            assert_eq!(usize::from(trap.to_u8()), i + 1, "{trap:?}");
+            assert_eq!(Trap::from_u8(trap.to_u8()), Some(trap));
+        }
+        assert_eq!(Trap::from_u8(0), None);
+        assert_eq!(Trap::from_u8(26), None);
+        // Core codes are part of the format: they never move.
+        assert_eq!(Trap::HostError.to_u8(), 11);
+        assert_eq!(Trap::CannotLeaveComponent.to_u8(), 12);
+        assert_eq!(Trap::HandleTableFull.to_u8(), 25);
+    }
+
+    #[test]
+    fn messages_are_distinct_and_lowercase() {
+        for (i, a) in Trap::ALL.iter().enumerate() {
+            let msg = a.message();
+            assert!(!msg.is_empty() && !msg.ends_with('.'), "{a:?}");
+            assert_eq!(msg, msg.to_lowercase(), "{a:?}");
+            assert!(
+                Trap::ALL[i + 1..].iter().all(|b| b.message() != msg),
+                "{a:?}"
+            );
+        }
+        assert_eq!(
+            alloc::format!("{}", Trap::InvalidUtf16),
+            "invalid utf-16 string"
+        );
     }
 }
