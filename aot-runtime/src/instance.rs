@@ -586,14 +586,48 @@ fn init_segments(store: &mut StoreOpaque, index: u32) -> Result<()> {
         }
         store.instances[index as usize].elems[i] = Box::new([]);
     }
+    init_data(store, index, &module)
+}
+
+/// Applies the active data segments. Their offsets are evaluated and checked against the
+/// memories first; when none can trap, a memory that has a copy-on-write image gets it mapped
+/// instead of its segments copied (the result is the same, and the order of the writes cannot be
+/// observed). Otherwise the segments are copied one by one in order, and the first one out of
+/// bounds traps with the earlier ones written, as the spec requires.
+fn init_data(store: &mut StoreOpaque, index: u32, module: &Module) -> Result<()> {
+    let info = module.info();
+    let mut active = Vec::new();
+    let mut all_in_bounds = true;
     for (i, seg) in info.data.iter().enumerate() {
         let Some((memory, offset)) = &seg.active else {
             continue;
         };
         let offset = eval(store, index, offset)?.get_u32() as usize;
-        let inst = &mut store.instances[index as usize];
-        inst.dropped_data[i] = true;
-        let m = inst.memories[memory.index()];
+        let m = store.instances[index as usize].memories[memory.index()];
+        let size = store.memories[m.index as usize].mem.byte_size();
+        all_in_bounds &= offset
+            .checked_add(module.data_segment(i).len())
+            .is_some_and(|end| end <= size);
+        active.push((i, memory.index(), m, offset));
+    }
+    let n_imported = info.num_imported.memories as usize;
+    let mut imaged = vec![false; info.memories.len()];
+    if all_in_bounds {
+        for (defined, image) in module.memory_images().iter().enumerate() {
+            let Some(image) = image else { continue };
+            let m = store.instances[index as usize].memories[n_imported + defined];
+            // A failure to map leaves the memory as it was: its segments are then copied.
+            imaged[n_imported + defined] = store.memories[m.index as usize]
+                .mem
+                .map_image(image)
+                .is_ok();
+        }
+    }
+    for (i, memory, m, offset) in active {
+        store.instances[index as usize].dropped_data[i] = true;
+        if imaged[memory] {
+            continue;
+        }
         let bytes = module.data_segment(i);
         let mem = store.memories[m.index as usize].mem.as_mut_slice();
         let dst = offset

@@ -10,14 +10,15 @@
 
 use crate::artifact::format::{
     ARTIFACT_ALIGN, SECTION_ADDRMAP, SECTION_DATA, SECTION_FUNCS, SECTION_INFO, SECTION_TRAPS,
-    WASM32_MAX_PAGES,
+    WASM_PAGE_SIZE, WASM32_MAX_PAGES,
 };
+use crate::artifact::module::ConstOp;
 use crate::artifact::read::{AddressMap, FuncTable, HostInfo};
 use crate::artifact::{ArtifactRef, EntityIndex, Kind, LoadError, ModuleInfo};
 use crate::error::Result;
 use crate::prelude::*;
 use crate::types::{ExportType, ImportType};
-use crate::vm::{CodeMemory, type_registry};
+use crate::vm::{CodeMemory, MemoryImage, type_registry};
 use core::fmt;
 use core::ops::Range;
 
@@ -70,7 +71,13 @@ struct ModuleInner {
     addrmap: Range<usize>,
     data: Range<usize>,
     type_ids: Box<[u32]>,
+    /// Copy-on-write initial contents of each defined memory, built on first instantiation.
+    images: std::sync::OnceLock<Box<[Option<MemoryImage>]>>,
 }
+
+/// Smallest span of data segments worth a copy-on-write image: below it, copying the bytes at
+/// instantiation is cheaper than mapping a file.
+pub(crate) const MIN_IMAGE_BYTES: u64 = 64 * 1024;
 
 /// Where the artifact bytes live.
 enum ArtifactBytes {
@@ -241,6 +248,7 @@ impl Module {
                 addrmap,
                 data,
                 type_ids,
+                images: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -292,6 +300,48 @@ impl Module {
     pub(crate) fn addrmap(&self) -> AddressMap<'_> {
         AddressMap::parse(&self.inner.bytes.get()[self.inner.addrmap.clone()])
             .expect("address map was validated at load")
+    }
+
+    /// The memory image of each defined memory (built on first use): `Some` when all of the
+    /// memory's active data segments have constant offsets inside its initial size and span at
+    /// least [`MIN_IMAGE_BYTES`]; `None` where the segments must be copied at instantiation.
+    pub(crate) fn memory_images(&self) -> &[Option<MemoryImage>] {
+        self.inner.images.get_or_init(|| {
+            let info = &self.inner.info;
+            let n_imported = info.num_imported.memories as usize;
+            (n_imported..info.memories.len())
+                .map(|memory| self.build_memory_image(memory))
+                .collect()
+        })
+    }
+
+    fn build_memory_image(&self, memory: usize) -> Option<MemoryImage> {
+        let info = &self.inner.info;
+        let initial = info.memories[memory]
+            .limits
+            .min
+            .checked_mul(WASM_PAGE_SIZE)?;
+        let mut segments = Vec::new();
+        let mut end = 0u64;
+        for (i, seg) in info.data.iter().enumerate() {
+            let Some((target, offset)) = &seg.active else {
+                continue;
+            };
+            if target.index() != memory {
+                continue;
+            }
+            let [ConstOp::I32Const(offset)] = *offset.0 else {
+                return None;
+            };
+            let offset = u64::from(offset as u32);
+            let bytes = self.data_segment(i);
+            end = end.max(offset + bytes.len() as u64);
+            segments.push((offset as usize, bytes));
+        }
+        if end > initial || end < MIN_IMAGE_BYTES {
+            return None;
+        }
+        MemoryImage::new(end as usize, segments).ok()
     }
 
     /// The bytes of data segment `index`.

@@ -37,7 +37,7 @@ mod vmcontext;
 pub(crate) use code_memory::{CodeMemory, CodeRegistry};
 pub(crate) use host::HostFuncContextBox;
 pub(crate) use libcalls::builtins_table_addr;
-pub(crate) use linear_memory::LinearMemory;
+pub(crate) use linear_memory::{LinearMemory, MemoryImage};
 pub(crate) use traphandlers::call_wasm;
 pub(crate) use vmcontext::{
     OwnedDef, VMContextAlloc, VMFuncRef, VMGlobal, VMMemoryDefinition, VMStoreContext,

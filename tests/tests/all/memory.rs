@@ -97,3 +97,54 @@ fn host_memory_limits() {
     assert!(memory.grow(&mut store, 1).is_err());
     assert_eq!(memory.size(&store), 2);
 }
+
+/// A module whose data segments span more than 64 KiB, so its memory is initialized from a
+/// copy-on-write image: every instance sees the data, writes stay private to the instance, and
+/// overlapping segments keep the spec's order (the later one wins).
+#[test]
+fn large_data_segments_are_private_to_each_instance() {
+    let pattern: String = (0..200_000u32)
+        .map(|i| format!("\\{:02x}", (i * 7 % 251) as u8))
+        .collect();
+    let wat = format!(
+        r#"(module
+          (memory (export "mem") 8)
+          (data (i32.const 16) "{pattern}")
+          (data (i32.const 300000) "first")
+          (data (i32.const 300000) "second")
+          (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))"#
+    );
+    let module = aot_tests::module(&wat);
+    let mut store = Store::new(());
+    let a = aot_runtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let b = aot_runtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let expected = |i: usize| (i as u32 * 7 % 251) as u8;
+    for instance in [a, b] {
+        let mem = instance.get_memory(&mut store, "mem").unwrap();
+        let data = mem.data(&store);
+        assert_eq!(data[..16], [0; 16]);
+        assert!((0..200_000).all(|i| data[16 + i] == expected(i)));
+        assert_eq!(&data[300_000..300_006], b"second");
+        assert_eq!(data[8 * 65536 - 1], 0);
+    }
+    let store8 = a
+        .get_typed_func::<(i32, i32), ()>(&mut store, "store8")
+        .unwrap();
+    store8.call(&mut store, (16, 0xee)).unwrap();
+    let load8 = |inst: aot_runtime::Instance, store: &mut Store<()>, at: i32| {
+        inst.get_typed_func::<i32, i32>(&mut *store, "load8")
+            .unwrap()
+            .call(&mut *store, at)
+            .unwrap()
+    };
+    assert_eq!(load8(a, &mut store, 16), 0xee);
+    assert_eq!(load8(b, &mut store, 16), i32::from(expected(0)));
+    // A third instance still starts from the original data.
+    let c = aot_runtime::Instance::new(&mut store, &module, &[]).unwrap();
+    assert_eq!(load8(c, &mut store, 16), i32::from(expected(0)));
+    // Growth keeps the data.
+    let mem = c.get_memory(&mut store, "mem").unwrap();
+    mem.grow(&mut store, 2).unwrap();
+    assert_eq!(mem.data(&store)[300_000..300_006], *b"second");
+}
