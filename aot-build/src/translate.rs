@@ -93,6 +93,7 @@ impl FuncTranslator {
         });
         function.stack_limit = Some(limit_gv);
 
+        let regions = Regions::new(&mut function);
         self.stack.clear();
         self.control.clear();
         let mut builder = FunctionBuilder::new(&mut function, &mut self.builder_ctx);
@@ -117,6 +118,7 @@ impl FuncTranslator {
             sigs: HashMap::new(),
             funcs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            regions,
         };
         cx.control.push(Frame {
             kind: FrameKind::Block,
@@ -207,6 +209,35 @@ pub(crate) struct Cx<'a, 'f> {
     pub sigs: HashMap<TypeIndex, ir::SigRef>,
     pub funcs: HashMap<FuncIndex, ir::FuncRef>,
     pub builtin_sigs: HashMap<u32, ir::SigRef>,
+    pub regions: Regions,
+}
+
+/// The alias regions of translated code: memory accesses in different regions never alias, so
+/// Cranelift may keep a value loaded from one region across stores to another.
+#[derive(Copy, Clone)]
+pub(crate) struct Regions {
+    /// Linear memories.
+    pub heap: ir::AliasRegion,
+    /// Table elements.
+    pub table: ir::AliasRegion,
+    /// Mutable fields of VM contexts and of the records they point to (lengths, globals).
+    pub vmctx: ir::AliasRegion,
+}
+
+impl Regions {
+    fn new(func: &mut ir::Function) -> Self {
+        let mut region = |user_id, description: &'static str| {
+            func.dfg.alias_regions.insert(ir::AliasRegionData {
+                user_id,
+                description: description.into(),
+            })
+        };
+        Self {
+            heap: region(0, "heap"),
+            table: region(1, "table"),
+            vmctx: region(2, "vmctx"),
+        }
+    }
 }
 
 impl Cx<'_, '_> {

@@ -11,18 +11,41 @@ use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, condcodes
 use cranelift_codegen::isa::CallConv;
 
 /// Flags for loads of VM context fields that never change while code runs.
-fn readonly() -> MemFlagsData {
+/// Flags for loads of VM context fields that are set at instantiation and never change while
+/// code runs (pointers to imported entities, memory bases, the builtins and type-id tables): the
+/// VM context is always valid, so such a load may also be hoisted out of loops and above checks.
+fn vm_const() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Flags for loads of the fields of a `VMFuncRef` reached through a function reference: they
+/// never change, but the load must stay below the null check that guards it.
+fn func_ref_field() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly()
 }
 
 impl Cx<'_, '_> {
+    /// Flags for VM context fields that change while code runs (memory lengths, table bases and
+    /// sizes, globals). Their own alias region lets them stay in registers across heap and table
+    /// stores; calls (which may grow a memory or a table) still invalidate them.
+    pub fn vm_mutable(&self) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(self.regions.vmctx))
+    }
+
+    /// Flags for the elements of a table.
+    pub fn table_element(&self) -> MemFlagsData {
+        MemFlagsData::trusted().with_alias_region(Some(self.regions.table))
+    }
+
     /// Flags for a Wasm linear-memory access: little-endian, never assumed aligned. With guard
     /// pages the access itself is the bounds check, so it may trap (out of bounds). With explicit
     /// bounds checks the check before it is the only one: the access is marked non-trapping, so
     /// an access that escaped its check faults at a PC that is not a trap site and is never
     /// mistaken for a Wasm trap.
     pub fn heap_flags(&self) -> MemFlagsData {
-        let flags = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+        let flags = MemFlagsData::new()
+            .with_endianness(ir::Endianness::Little)
+            .with_alias_region(Some(self.regions.heap));
         if self.env.explicit_bounds_checks {
             flags.with_notrap()
         } else {
@@ -51,7 +74,7 @@ impl Cx<'_, '_> {
         match defined_offset {
             Some(off) => (self.vmctx, off),
             None => {
-                let ptr = self.vm_load(self.ptr, self.vmctx, imported_offset, readonly());
+                let ptr = self.vm_load(self.ptr, self.vmctx, imported_offset, vm_const());
                 (ptr, 0)
             }
         }
@@ -59,7 +82,7 @@ impl Cx<'_, '_> {
 
     /// Loads a pointer-sized field that may change while code runs (lengths, table bases).
     fn load_mutable(&mut self, (base, off): (ir::Value, u32), field: u32) -> ir::Value {
-        self.vm_load(self.ptr, base, off + field, MemFlagsData::trusted())
+        self.vm_load(self.ptr, base, off + field, self.vm_mutable())
     }
 
     /// The `VMMemoryDefinition` of `mem`.
@@ -92,7 +115,7 @@ impl Cx<'_, '_> {
         let (def, off) = self.memory_definition(mem);
         let o = self.env.offsets;
         // The base of a memory never moves (it is a fixed reservation), so it can be hoisted.
-        let base = self.vm_load(self.ptr, def, off + o.memory_base(), readonly());
+        let base = self.vm_load(self.ptr, def, off + o.memory_base(), vm_const());
         let index = self.b.ins().uextend(self.ptr, index);
         if self.env.explicit_bounds_checks {
             let length = self.load_mutable((def, off), o.memory_current_length());
@@ -119,7 +142,7 @@ impl Cx<'_, '_> {
                 .b
                 .ins()
                 .iadd_imm_s(self.vmctx, i64::from(o.global(def.0))),
-            None => self.vm_load(self.ptr, self.vmctx, o.imported_global(g.0), readonly()),
+            None => self.vm_load(self.ptr, self.vmctx, o.imported_global(g.0), vm_const()),
         }
     }
 
@@ -128,13 +151,15 @@ impl Cx<'_, '_> {
         let ty = self.env.info.globals[g.index()].content;
         let addr = self.global_address(g);
         let ty = clif_type(self.env.isa, ty);
-        self.b.ins().load(ty, MemFlagsData::trusted(), addr, 0)
+        let flags = self.vm_mutable();
+        self.b.ins().load(ty, flags, addr, 0)
     }
 
     /// `global.set`.
     pub fn global_set(&mut self, g: GlobalIndex, value: ir::Value) {
         let addr = self.global_address(g);
-        self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+        let flags = self.vm_mutable();
+        self.b.ins().store(flags, value, addr, 0);
     }
 
     /// The `VMTableDefinition` of `table`.
@@ -231,10 +256,10 @@ impl Cx<'_, '_> {
                 self.ptr,
                 self.vmctx,
                 import + o.func_wasm_call(),
-                readonly(),
+                vm_const(),
             );
             let callee_vmctx =
-                self.vm_load(self.ptr, self.vmctx, import + o.func_vmctx(), readonly());
+                self.vm_load(self.ptr, self.vmctx, import + o.func_vmctx(), vm_const());
             args.extend([callee_vmctx, self.vmctx]);
             args.extend_from_slice(self.peekn(n));
             self.stack.truncate(self.stack.len() - n);
@@ -255,20 +280,23 @@ impl Cx<'_, '_> {
         let o = self.env.offsets;
         let index = self.pop();
         let addr = self.table_element_address(table, index);
-        let func_ref = self
-            .b
-            .ins()
-            .load(self.ptr, MemFlagsData::trusted(), addr, 0);
+        let flags = self.table_element();
+        let func_ref = self.b.ins().load(self.ptr, flags, addr, 0);
         self.b
             .ins()
             .trapz(func_ref, trap_code(Trap::IndirectCallToNull));
-        let type_ids = self.vm_load(self.ptr, self.vmctx, o.type_ids(), readonly());
-        let expected = self.vm_load(ir::types::I32, type_ids, ty.0 * 4, readonly());
-        let actual = self.vm_load(ir::types::I32, func_ref, o.func_ref_type_id(), readonly());
+        let type_ids = self.vm_load(self.ptr, self.vmctx, o.type_ids(), vm_const());
+        let expected = self.vm_load(ir::types::I32, type_ids, ty.0 * 4, vm_const());
+        let actual = self.vm_load(
+            ir::types::I32,
+            func_ref,
+            o.func_ref_type_id(),
+            func_ref_field(),
+        );
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
         self.b.ins().trapnz(mismatch, trap_code(Trap::BadSignature));
-        let code = self.vm_load(self.ptr, func_ref, o.func_wasm_call(), readonly());
-        let callee_vmctx = self.vm_load(self.ptr, func_ref, o.func_vmctx(), readonly());
+        let code = self.vm_load(self.ptr, func_ref, o.func_wasm_call(), func_ref_field());
+        let callee_vmctx = self.vm_load(self.ptr, func_ref, o.func_vmctx(), func_ref_field());
         let n = self.env.info.types[ty.index()].params.len();
         let mut args = Vec::with_capacity(n + 2);
         args.extend([callee_vmctx, self.vmctx]);
@@ -310,8 +338,8 @@ impl Cx<'_, '_> {
             }
         };
         let o = self.env.offsets;
-        let table = self.vm_load(self.ptr, self.vmctx, o.builtins(), readonly());
-        let f = self.vm_load(self.ptr, table, builtin.index() * o.ptr, readonly());
+        let table = self.vm_load(self.ptr, self.vmctx, o.builtins(), vm_const());
+        let f = self.vm_load(self.ptr, table, builtin.index() * o.ptr, vm_const());
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);

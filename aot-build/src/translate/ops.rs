@@ -237,16 +237,15 @@ impl Cx<'_, '_> {
             Op::TableGet { table } => {
                 let index = self.pop();
                 let addr = self.table_element_address(TableIndex(*table), index);
-                let v = self
-                    .b
-                    .ins()
-                    .load(self.ptr, MemFlagsData::trusted(), addr, 0);
+                let flags = self.table_element();
+                let v = self.b.ins().load(self.ptr, flags, addr, 0);
                 self.push(v);
             }
             Op::TableSet { table } => {
                 let (index, value) = self.pop2();
                 let addr = self.table_element_address(TableIndex(*table), index);
-                self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+                let flags = self.table_element();
+                self.b.ins().store(flags, value, addr, 0);
             }
             Op::TableSize { table } => {
                 let size = self.table_size(TableIndex(*table));
