@@ -86,7 +86,7 @@ fn short_values() -> Error {
 
 macro_rules! impl_into_func {
     ($($arg:ident)*) => {
-        #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments, reason = "macro-generated for every arity")]
+        #[allow(non_snake_case, reason = "macro-generated for every arity")]
         impl<T, F, $($arg,)* R> IntoFunc<T, ($($arg,)*), R> for F
         where
             T: 'static,
@@ -95,17 +95,9 @@ macro_rules! impl_into_func {
             R: WasmRet + 'static,
         {
             fn into_host_func(self) -> HostFunc<T> {
-                let ty = FuncType::new([$($arg::valtype()),*], R::valtypes());
-                let call = move |mut caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
-                    let mut i = 0;
-                    $(
-                        let $arg = $arg::from_raw(*values.get(i).ok_or_else(short_values)?, &mut caller.store.opaque);
-                        i += 1;
-                    )*
-                    let ret = self($($arg),*);
-                    ret.into_results(&mut caller.store.opaque, values)
-                };
-                HostFunc::new(ty, Box::new(call))
+                // The same function, ignoring its `Caller`.
+                let with_caller = move |_: Caller<'_, T>, $($arg: $arg),*| self($($arg),*);
+                <_ as IntoFunc<T, (Caller<'_, T>, $($arg,)*), R>>::into_host_func(with_caller)
             }
         }
 

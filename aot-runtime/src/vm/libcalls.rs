@@ -79,6 +79,41 @@ fn in_bounds(start: u32, len: u32, size: usize) -> Option<core::ops::Range<usize
     (end <= size as u64).then_some(start as usize..end as usize)
 }
 
+/// `memory.copy` and `table.copy`: copies `len` items from `src` in container `s` to `dst` in
+/// container `d` (possibly the same one, with overlapping ranges), after checking both ranges.
+/// Returns 1, or 0 (a trap) when either range is out of bounds.
+fn copy_items<C, T: Copy>(
+    containers: &mut [C],
+    d: usize,
+    s: usize,
+    dst: u32,
+    src: u32,
+    len: u32,
+    items: impl Fn(&mut C) -> &mut [T],
+) -> u32 {
+    if d == s {
+        let data = items(&mut containers[d]);
+        let (Some(dr), Some(sr)) = (
+            in_bounds(dst, len, data.len()),
+            in_bounds(src, len, data.len()),
+        ) else {
+            return 0;
+        };
+        data.copy_within(sr, dr.start);
+        return 1;
+    }
+    let Ok([dc, sc]) = containers.get_disjoint_mut([d, s]) else {
+        return 0;
+    };
+    let (dd, sd) = (items(dc), items(sc));
+    let (Some(dr), Some(sr)) = (in_bounds(dst, len, dd.len()), in_bounds(src, len, sd.len()))
+    else {
+        return 0;
+    };
+    dd[dr].copy_from_slice(&sd[sr]);
+    1
+}
+
 fn memory_index(store: &StoreOpaque, instance: u32, memory: u32) -> usize {
     store.instances[instance as usize].memories[MemoryIndex(memory).index()].index as usize
 }
@@ -121,27 +156,9 @@ extern "C" fn memory_copy(
     with_instance(vmctx, 0, |store, inst| {
         let d = memory_index(store, inst, dst_memory);
         let s = memory_index(store, inst, src_memory);
-        if d == s {
-            let data = store.memories[d].mem.as_mut_slice();
-            let (Some(dr), Some(sr)) = (
-                in_bounds(dst, len, data.len()),
-                in_bounds(src, len, data.len()),
-            ) else {
-                return 0;
-            };
-            data.copy_within(sr, dr.start);
-            return 1;
-        }
-        let Ok([dm, sm]) = store.memories.get_disjoint_mut([d, s]) else {
-            return 0;
-        };
-        let (dd, sd) = (dm.mem.as_mut_slice(), sm.mem.as_slice());
-        let (Some(dr), Some(sr)) = (in_bounds(dst, len, dd.len()), in_bounds(src, len, sd.len()))
-        else {
-            return 0;
-        };
-        dd[dr].copy_from_slice(&sd[sr]);
-        1
+        copy_items(&mut store.memories, d, s, dst, src, len, |m| {
+            m.mem.as_mut_slice()
+        })
     })
 }
 
@@ -215,26 +232,9 @@ extern "C" fn table_copy(
     with_instance(vmctx, 0, |store, inst| {
         let d = table_index(store, inst, dst_table);
         let s = table_index(store, inst, src_table);
-        if d == s {
-            let elements = &mut store.tables[d].elements;
-            let n = elements.len();
-            let (Some(dr), Some(sr)) = (in_bounds(dst, len, n), in_bounds(src, len, n)) else {
-                return 0;
-            };
-            elements.copy_within(sr, dr.start);
-            return 1;
-        }
-        let Ok([dt, st]) = store.tables.get_disjoint_mut([d, s]) else {
-            return 0;
-        };
-        let (Some(dr), Some(sr)) = (
-            in_bounds(dst, len, dt.elements.len()),
-            in_bounds(src, len, st.elements.len()),
-        ) else {
-            return 0;
-        };
-        dt.elements[dr].copy_from_slice(&st.elements[sr]);
-        1
+        copy_items(&mut store.tables, d, s, dst, src, len, |t| {
+            &mut t.elements[..]
+        })
     })
 }
 
