@@ -105,12 +105,20 @@ fn copy_items<C, T: Copy>(
     let Ok([dc, sc]) = containers.get_disjoint_mut([d, s]) else {
         return 0;
     };
-    let (dd, sd) = (items(dc), items(sc));
-    let (Some(dr), Some(sr)) = (in_bounds(dst, len, dd.len()), in_bounds(src, len, sd.len()))
-    else {
+    copy_checked(items(dc), dst, items(sc), src, len)
+}
+
+/// Copies `len` items from `src[src_at..]` to `dst[dst_at..]` after checking both ranges (the
+/// spec's bounds checks come before any write). Returns 1, or 0 (a trap) when either range is out
+/// of bounds.
+fn copy_checked<T: Copy>(dst: &mut [T], dst_at: u32, src: &[T], src_at: u32, len: u32) -> u32 {
+    let (Some(dr), Some(sr)) = (
+        in_bounds(dst_at, len, dst.len()),
+        in_bounds(src_at, len, src.len()),
+    ) else {
         return 0;
     };
-    dd[dr].copy_from_slice(&sd[sr]);
+    dst[dr].copy_from_slice(&src[sr]);
     1
 }
 
@@ -180,15 +188,7 @@ extern "C" fn memory_init(
         } else {
             module.data_segment(seg_index)
         };
-        let mem = store.memories[m].mem.as_mut_slice();
-        let (Some(dr), Some(sr)) = (
-            in_bounds(dst, len, mem.len()),
-            in_bounds(src, len, seg.len()),
-        ) else {
-            return 0;
-        };
-        mem[dr].copy_from_slice(&seg[sr]);
-        1
+        copy_checked(store.memories[m].mem.as_mut_slice(), dst, seg, src, len)
     })
 }
 
@@ -249,15 +249,7 @@ extern "C" fn table_init(
     with_instance(vmctx, 0, |store, inst| {
         let t = table_index(store, inst, table);
         let items = &store.instances[inst as usize].elems[ElemIndex(elem).index()];
-        let elements = &mut store.tables[t].elements;
-        let (Some(dr), Some(sr)) = (
-            in_bounds(dst, len, elements.len()),
-            in_bounds(src, len, items.len()),
-        ) else {
-            return 0;
-        };
-        elements[dr].copy_from_slice(&items[sr]);
-        1
+        copy_checked(&mut store.tables[t].elements, dst, items, src, len)
     })
 }
 
