@@ -84,6 +84,10 @@ pub(crate) struct IsaSetup {
     pub cpu_features: Vec<&'static str>,
     /// Whether memory accesses are bounds-checked explicitly.
     pub explicit_bounds_checks: bool,
+    /// Whether the code meters fuel ([`crate::Config::consume_fuel`]).
+    pub consume_fuel: bool,
+    /// Whether the code checks the epoch deadline ([`crate::Config::epoch_interruption`]).
+    pub epoch_interruption: bool,
     /// The optimization level.
     pub opt_level: OptLevel,
     /// Pointer size in bytes.
@@ -152,6 +156,21 @@ pub(crate) fn resolve_cpu_features(
 }
 
 impl IsaSetup {
+    /// The `FLAG_*` bits of the compatibility record: how the code expects to be run.
+    pub fn compat_flags(&self) -> u8 {
+        use aot_runtime::artifact::header::{
+            FLAG_CONSUME_FUEL, FLAG_EPOCH_INTERRUPTION, FLAG_EXPLICIT_BOUNDS_CHECKS,
+        };
+        [
+            (self.explicit_bounds_checks, FLAG_EXPLICIT_BOUNDS_CHECKS),
+            (self.consume_fuel, FLAG_CONSUME_FUEL),
+            (self.epoch_interruption, FLAG_EPOCH_INTERRUPTION),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, flag)| flags | flag)
+    }
+
     /// The codegen settings recorded in the artifact (`key=value`, comma separated).
     pub fn settings_record(&self) -> String {
         format!("opt_level={}", self.opt_level.setting())
@@ -337,9 +356,25 @@ mod tests {
             target_name: triple.into(),
             triple: parsed,
             explicit_bounds_checks: false,
+            consume_fuel: false,
+            epoch_interruption: false,
             opt_level: OptLevel::Speed,
             pointer_bytes: 8,
         })
+    }
+
+    #[test]
+    fn compat_flags_follow_the_options() {
+        use aot_runtime::artifact::header::{FLAG_CONSUME_FUEL, FLAG_EPOCH_INTERRUPTION};
+        let mut s = setup("x86_64-unknown-linux-gnu", &[], &[]).unwrap();
+        assert_eq!(s.compat_flags(), 0);
+        s.consume_fuel = true;
+        assert_eq!(s.compat_flags(), FLAG_CONSUME_FUEL);
+        s.epoch_interruption = true;
+        assert_eq!(
+            s.compat_flags(),
+            FLAG_CONSUME_FUEL | FLAG_EPOCH_INTERRUPTION
+        );
     }
 
     #[test]

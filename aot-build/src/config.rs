@@ -68,11 +68,16 @@ pub struct Config {
     target: Option<String>,
     opt_level: Option<OptLevel>,
     bounds_checks: Option<BoundsChecks>,
+    consume_fuel: bool,
+    epoch_interruption: bool,
     pub(crate) features: WasmFeatures,
     cpu_features: Vec<String>,
     /// `CARGO_CFG_TARGET_FEATURE`, split, with the `TARGET` it belongs to.
     cargo_target_features: Option<(String, Vec<String>)>,
     module_name: Option<String>,
+    /// Forces the number of threads compiling each module's functions (tests only; the output
+    /// is the same whatever the number).
+    pub(crate) threads: Option<usize>,
 }
 
 /// The optional Wasm proposals a [`Config`] enables.
@@ -98,6 +103,8 @@ impl Config {
             target: None,
             opt_level: None,
             bounds_checks: None,
+            consume_fuel: false,
+            epoch_interruption: false,
             features: WasmFeatures {
                 simd: true,
                 tail_call: true,
@@ -107,6 +114,7 @@ impl Config {
             cpu_features: Vec::new(),
             cargo_target_features: None,
             module_name: None,
+            threads: None,
         }
     }
 
@@ -140,6 +148,29 @@ impl Config {
     /// match.
     pub fn bounds_checks(&mut self, checks: BoundsChecks) -> &mut Self {
         self.bounds_checks = Some(checks);
+        self
+    }
+
+    /// Compiles fuel metering into the code (Wasmtime's `consume_fuel`): every operator costs
+    /// one unit of fuel (`nop`, `drop`, `block`, `loop`, `else`, `end`, `return` and
+    /// `unreachable` are free), counted per basic block and checked at function entry and loop
+    /// headers; when the store's fuel runs out the code traps with `OutOfFuel`. Recorded in the
+    /// artifact; the runtime's `Store::set_fuel`/`get_fuel` use it. A store starts with no fuel.
+    /// Costs execution time (see the benchmark notes). Default: disabled, and the code is then
+    /// exactly what it would be without this option.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Compiles epoch-interruption checks into the code (Wasmtime's `epoch_interruption`): at
+    /// function entry and loop headers the code compares the runtime's epoch counter with the
+    /// store's deadline (`Store::set_epoch_deadline`) and traps with `Interrupt` once it is
+    /// reached, so another thread can stop a runaway guest by incrementing the epoch. Recorded
+    /// in the artifact. Default: disabled, and the code is then exactly what it would be
+    /// without this option.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
         self
     }
 
@@ -180,14 +211,21 @@ impl Config {
         self
     }
 
-    /// The module name used for symbols and backtraces. Default: the module name of the name
-    /// section, else the file stem of the input path, else `module`.
+    /// The module (or component) name used for symbols and backtraces. Default: the name of
+    /// the name section (`component-name` for a component), else the file stem of the input
+    /// path, else `module` (`component`).
     pub fn module_name(&mut self, name: &str) -> &mut Self {
         self.module_name = Some(name.to_string());
         self
     }
 
-    /// Compiles Wasm text or binary to artifact bytes. Needs no Cargo environment.
+    /// Compiles Wasm text or binary, a core module or a component, to artifact bytes. Needs no
+    /// Cargo environment.
+    ///
+    /// A component (told apart from a module by its header) becomes one component artifact
+    /// holding all its core modules and its instantiation plan; the component model's async
+    /// functions, streams, futures, `error-context`, maps, fixed-length lists, values and start
+    /// functions are rejected with an error naming the feature.
     ///
     /// # Errors
     /// If the configuration is unusable or the module is malformed, invalid, uses an unsupported
@@ -196,7 +234,7 @@ impl Config {
         let setup = self.resolve()?;
         let wasm =
             wat::parse_bytes(wasm_or_wat).map_err(|e| Error::new(Phase::Parse, e.to_string()))?;
-        crate::compile_module(self, &setup, &wasm, self.module_name.as_deref(), "module")
+        crate::compile_wasm(self, &setup, &wasm, self.module_name.as_deref(), None)
     }
 
     /// Compiles the Wasm file at `path` (text or binary, relative to the package root in a build
@@ -236,12 +274,12 @@ impl Config {
             e.set_path(path);
             Error::new(Phase::Parse, e.to_string())
         })?;
-        let artifact = crate::compile_module(
+        let artifact = crate::compile_wasm(
             &config,
             &setup,
             &wasm,
             config.module_name.as_deref(),
-            &file_stem,
+            Some(&file_stem),
         )?;
         let out = artifact_path(Path::new(&out_dir), path);
         let write = |p: &Path| -> std::io::Result<()> {
@@ -320,6 +358,8 @@ impl Config {
             triple,
             cpu_features,
             explicit_bounds_checks: bounds_checks == BoundsChecks::Explicit,
+            consume_fuel: self.consume_fuel,
+            epoch_interruption: self.epoch_interruption,
             opt_level: self.opt_level.unwrap_or_default(),
             pointer_bytes: 8,
         })

@@ -2,15 +2,16 @@
 //! resolves the calls between them, and writes the sections described on
 //! [`aot_runtime::artifact::write::ArtifactBuilder`] as one ELF file.
 //!
-//! Layout of `.text`: defined functions in index order, then array-to-wasm trampolines (in
-//! function order), then wasm-to-host trampolines (in type order), each 16-byte aligned; padding
-//! is filled with trapping bytes. Every offset in `.aot.funcs`, `.aot.traps` and `.aot.addrmap`
+//! Layout of `.text`: for each module (one for a module artifact, every static module in order
+//! for a component), its defined functions in index order, then its array-to-wasm trampolines
+//! (in function order); then the wasm-to-host trampolines (one per distinct function type across
+//! modules, in order of first use); each 16-byte aligned; padding is filled with trapping bytes. Every offset in `.aot.funcs`, `.aot.traps` and `.aot.addrmap`
 //! is absolute in `.text`. The output depends only on its inputs (no hash-map order, no time,
 //! no paths), so builds are byte-identical.
 
 use crate::codegen::{CallReloc, CompiledFunction, IsaSetup};
 use crate::error::{Error, Phase};
-use aot_runtime::artifact::header::FLAG_EXPLICIT_BOUNDS_CHECKS;
+use aot_runtime::artifact::component::{ComponentInfo, StaticModule};
 use aot_runtime::artifact::read::FuncLoc;
 use aot_runtime::artifact::write::{
     AddressMapBuilder, ArtifactBuilder, FuncTableBuilder, TextSymbol, TrapTableBuilder,
@@ -28,24 +29,29 @@ const CODE_ALIGN: usize = 16;
 pub(crate) struct CompiledModule {
     /// The module's metadata; `wasm_to_host_trampolines` is filled here.
     pub info: ModuleInfo,
-    /// The `.aot.data` bytes.
+    /// The module's data-segment bytes (offsets in `info` are relative to them).
     pub data: Vec<u8>,
     /// Defined functions, in order, with the offset of their body in the Wasm binary.
     pub funcs: Vec<(CompiledFunction, u32)>,
     /// Array-to-wasm trampolines of the escaping functions, ascending.
     pub array_to_wasm: Vec<(DefinedFuncIndex, CompiledFunction)>,
-    /// Wasm-to-host trampolines.
-    pub wasm_to_host: WasmToHost,
-    /// The `features` bits of the compatibility record.
-    pub wasm_features: u64,
 }
 
-/// The wasm-to-host trampolines of a module.
+/// The wasm-to-host trampolines of the artifact, shared by all its modules.
 pub(crate) struct WasmToHost {
-    /// One per distinct function type, named by the first type index with that type.
-    pub trampolines: Vec<(TypeIndex, CompiledFunction)>,
-    /// For every entry of the type section, its index in `trampolines`.
-    pub of_type: Vec<usize>,
+    /// One per distinct function type, with the first module and type index that has it.
+    pub trampolines: Vec<(usize, TypeIndex, CompiledFunction)>,
+    /// For every module, for every entry of its type section, its index in `trampolines`.
+    pub of_type: Vec<Vec<usize>>,
+}
+
+/// What `.aot.info` describes.
+pub(crate) enum Metadata {
+    /// A module artifact: the (only) module's `ModuleInfo`.
+    Module,
+    /// A component artifact: its plan, whose `modules` are filled here from the compiled
+    /// modules, in order.
+    Component(Box<ComponentInfo>),
 }
 
 /// One piece of code placed in `.text`.
@@ -56,32 +62,53 @@ struct Placed<'a> {
     has_wasm_origin: bool,
 }
 
-/// Lays out, links and writes the artifact.
-pub(crate) fn emit(module: CompiledModule, setup: &IsaSetup) -> Result<Vec<u8>, Error> {
-    let CompiledModule {
-        mut info,
-        data,
-        funcs,
-        array_to_wasm,
-        wasm_to_host,
-        wasm_features,
-    } = module;
-    let arch = setup.triple.architecture;
-    let units = funcs
-        .iter()
-        .map(|(f, _)| (f, true))
-        .chain(array_to_wasm.iter().map(|(_, f)| (f, false)))
-        .chain(wasm_to_host.trampolines.iter().map(|(_, f)| (f, false)));
-    let (text, placed) = layout(units, &info, arch)?;
+/// Where a module's units are in the list of placed units: its functions, then its array
+/// trampolines.
+#[derive(Copy, Clone)]
+struct ModuleUnits {
+    first: usize,
+    funcs: usize,
+    arrays: usize,
+}
 
-    let (placed_funcs, rest) = placed.split_at(funcs.len());
-    let (placed_arrays, placed_hosts) = rest.split_at(array_to_wasm.len());
-    info.wasm_to_host_trampolines = wasm_to_host
-        .of_type
-        .iter()
-        .map(|&i| placed_hosts[i].offset)
-        .collect();
-    let funcs_section = func_table(&funcs, placed_funcs, &array_to_wasm, placed_arrays)?;
+/// Lays out, links and writes the artifact. For a component, the modules are placed one after
+/// another (each module's functions, then its array trampolines), then the wasm-to-host
+/// trampolines they share; `.aot.funcs` lists every module's functions in that order,
+/// `.aot.data` holds every module's data.
+pub(crate) fn emit(
+    mut modules: Vec<CompiledModule>,
+    wasm_to_host: WasmToHost,
+    metadata: Metadata,
+    setup: &IsaSetup,
+    wasm_features: u64,
+) -> Result<Vec<u8>, Error> {
+    let arch = setup.triple.architecture;
+    let Layout {
+        text,
+        placed,
+        units,
+    } = layout(&modules, &wasm_to_host, arch)?;
+    let placed_hosts = &placed[units.last().map_or(0, |u| u.first + u.funcs + u.arrays)..];
+
+    let mut funcs_section = FuncTableBuilder::default();
+    let mut first_funcs = Vec::with_capacity(modules.len());
+    let mut next_func = 0u32;
+    for (module, unit) in modules.iter().zip(&units) {
+        let placed_funcs = &placed[unit.first..unit.first + unit.funcs];
+        let placed_arrays = &placed[unit.first + unit.funcs..unit.first + unit.funcs + unit.arrays];
+        func_table(
+            &mut funcs_section,
+            &module.funcs,
+            placed_funcs,
+            &module.array_to_wasm,
+            placed_arrays,
+        )?;
+        first_funcs.push(next_func);
+        next_func = u32::try_from(module.funcs.len())
+            .ok()
+            .and_then(|n| next_func.checked_add(n))
+            .ok_or_else(text_too_big)?;
+    }
     let mut traps = TrapTableBuilder::default();
     let mut addrmap = AddressMapBuilder::default();
     for unit in &placed {
@@ -90,23 +117,72 @@ pub(crate) fn emit(module: CompiledModule, setup: &IsaSetup) -> Result<Vec<u8>, 
         }
         add_address_map(&mut addrmap, unit)?;
     }
-    let symbols = symbols(&info, &placed, &array_to_wasm, &wasm_to_host.trampolines)?;
-    let encoded_info = postcard::to_allocvec(&info).map_err(|e| {
+    let symbols = symbols(&modules, &units, &placed, &wasm_to_host)?;
+    let host_offsets: Vec<Vec<u32>> = wasm_to_host
+        .of_type
+        .iter()
+        .map(|of_type| of_type.iter().map(|&i| placed_hosts[i].offset).collect())
+        .collect();
+    let mut data = Vec::new();
+    for (module, offsets) in modules.iter_mut().zip(host_offsets) {
+        module.info.wasm_to_host_trampolines = offsets;
+        append_data(&mut data, module)?;
+    }
+    let encode_error = |e: postcard::Error| {
         Error::new(
             Phase::Emit,
-            format!("cannot encode the module metadata: {e}"),
+            format!("cannot encode the artifact metadata: {e}"),
         )
-    })?;
+    };
+    let (kind, encoded_info) = match metadata {
+        Metadata::Module => {
+            let [module] = &modules[..] else {
+                return Err(Error::new(
+                    Phase::Emit,
+                    "internal error: a module artifact holds exactly one module",
+                ));
+            };
+            let info = postcard::to_allocvec(&module.info).map_err(encode_error)?;
+            (Kind::Module, info)
+        }
+        Metadata::Component(mut info) => {
+            info.modules = modules
+                .into_iter()
+                .zip(first_funcs)
+                .map(|(module, first_func)| StaticModule {
+                    info: module.info,
+                    first_func,
+                })
+                .collect();
+            // The runtime refuses an inconsistent plan; finding one here is a compiler bug.
+            info.validate().map_err(|e| {
+                Error::new(
+                    Phase::Emit,
+                    format!("internal error: the component plan is inconsistent: {e}"),
+                )
+            })?;
+            if info.num_funcs() != Some(next_func as usize) {
+                return Err(Error::new(
+                    Phase::Emit,
+                    "internal error: the component's modules do not cover `.aot.funcs`",
+                ));
+            }
+            (
+                Kind::Component,
+                postcard::to_allocvec(&*info).map_err(encode_error)?,
+            )
+        }
+    };
     Ok(ArtifactBuilder {
         arch: match arch {
             Architecture::X86_64 => object::Architecture::X86_64,
             _ => object::Architecture::Aarch64,
         },
-        compat: compat_record(setup, wasm_features),
+        compat: compat_record(setup, kind, wasm_features),
         text,
         symbols,
         info: encoded_info,
-        funcs: funcs_section,
+        funcs: funcs_section.finish(),
         traps: traps.finish(),
         addrmap: addrmap.finish(),
         data,
@@ -114,52 +190,117 @@ pub(crate) fn emit(module: CompiledModule, setup: &IsaSetup) -> Result<Vec<u8>, 
     .finish())
 }
 
-/// Places every unit in `.text`, then patches the calls now that every address is known.
+/// Appends a module's data to `.aot.data`, making its segments' offsets absolute in it.
+fn append_data(data: &mut Vec<u8>, module: &mut CompiledModule) -> Result<(), Error> {
+    let too_big = || Error::new(Phase::Emit, "more than 4 GiB of data segments");
+    let base = u32::try_from(data.len()).map_err(|_| too_big())?;
+    for segment in &mut module.info.data {
+        segment.data_offset = segment
+            .data_offset
+            .checked_add(base)
+            .filter(|offset| offset.checked_add(segment.data_len).is_some())
+            .ok_or_else(too_big)?;
+    }
+    data.extend_from_slice(&module.data);
+    u32::try_from(data.len()).map_err(|_| too_big())?;
+    Ok(())
+}
+
+/// `.text` and where everything is in it.
+struct Layout<'a> {
+    text: Vec<u8>,
+    /// Every unit, in `.text` order.
+    placed: Vec<Placed<'a>>,
+    /// Where each module's units are in `placed`.
+    units: Vec<ModuleUnits>,
+}
+
+/// Places every unit in `.text` (for each module its functions and array trampolines, then the
+/// wasm-to-host trampolines), then patches each module's calls with its own function offsets.
 fn layout<'a>(
-    units: impl Iterator<Item = (&'a CompiledFunction, bool)>,
-    info: &ModuleInfo,
+    modules: &'a [CompiledModule],
+    wasm_to_host: &'a WasmToHost,
     arch: Architecture,
-) -> Result<(Vec<u8>, Vec<Placed<'a>>), Error> {
+) -> Result<Layout<'a>, Error> {
     let mut text = Vec::new();
     let mut placed = Vec::new();
-    for (code, has_wasm_origin) in units {
-        let offset = append_code(&mut text, &code.code, arch)?;
+    let mut units = Vec::with_capacity(modules.len());
+    let mut place = |text: &mut Vec<u8>, code: &'a CompiledFunction, has_wasm_origin| {
+        let offset = append_code(text, &code.code, arch)?;
         placed.push(Placed {
             offset,
             code,
             has_wasm_origin,
         });
-    }
-    let func_offset = |callee: FuncIndex| {
-        let defined = info.defined_func_index(callee)?;
-        (defined.index() < info.num_defined_funcs()).then(|| placed[defined.index()].offset)
+        Ok::<_, Error>(())
     };
-    for unit in &placed {
-        for call in &unit.code.calls {
-            let target = func_offset(call.callee).ok_or_else(|| {
-                Error::new(
-                    Phase::Emit,
-                    format!(
-                        "internal error: call relocation to function {}, which is not defined \
-                         by the module",
-                        call.callee.0
-                    ),
-                )
-            })?;
-            patch_call(&mut text, unit.offset, call, target)?;
+    let mut first = 0;
+    for module in modules {
+        for (code, _) in &module.funcs {
+            place(&mut text, code, true)?;
+        }
+        for (_, code) in &module.array_to_wasm {
+            place(&mut text, code, false)?;
+        }
+        let unit = ModuleUnits {
+            first,
+            funcs: module.funcs.len(),
+            arrays: module.array_to_wasm.len(),
+        };
+        first += unit.funcs + unit.arrays;
+        units.push(unit);
+    }
+    for (_, _, code) in &wasm_to_host.trampolines {
+        place(&mut text, code, false)?;
+    }
+    for (module, unit) in modules.iter().zip(&units) {
+        let info = &module.info;
+        let module_placed = &placed[unit.first..unit.first + unit.funcs + unit.arrays];
+        let func_offset = |callee: FuncIndex| {
+            let defined = info.defined_func_index(callee)?;
+            (defined.index() < unit.funcs).then(|| module_placed[defined.index()].offset)
+        };
+        for unit in module_placed {
+            for call in &unit.code.calls {
+                let target = func_offset(call.callee).ok_or_else(|| {
+                    Error::new(
+                        Phase::Emit,
+                        format!(
+                            "internal error: call relocation to function {}, which is not \
+                             defined by the module",
+                            call.callee.0
+                        ),
+                    )
+                })?;
+                patch_call(&mut text, unit.offset, call, target)?;
+            }
         }
     }
-    Ok((text, placed))
+    if placed[first..]
+        .iter()
+        .any(|unit| !unit.code.calls.is_empty())
+    {
+        return Err(Error::new(
+            Phase::Emit,
+            "internal error: a wasm-to-host trampoline calls a function directly",
+        ));
+    }
+    Ok(Layout {
+        text,
+        placed,
+        units,
+    })
 }
 
-/// The `.aot.funcs` section: where each function is, and its array trampoline if it escapes.
+/// Appends a module's entries to `.aot.funcs`: where each function is, and its array
+/// trampoline if it escapes.
 fn func_table(
+    table: &mut FuncTableBuilder,
     funcs: &[(CompiledFunction, u32)],
     placed_funcs: &[Placed<'_>],
     array_to_wasm: &[(DefinedFuncIndex, CompiledFunction)],
     placed_arrays: &[Placed<'_>],
-) -> Result<Vec<u8>, Error> {
-    let mut table = FuncTableBuilder::default();
+) -> Result<(), Error> {
     let mut arrays = array_to_wasm.iter().zip(placed_arrays).peekable();
     for (i, ((code, wasm_offset), unit)) in funcs.iter().zip(placed_funcs).enumerate() {
         let array_trampoline = arrays
@@ -172,19 +313,15 @@ fn func_table(
             wasm_offset: *wasm_offset,
         });
     }
-    Ok(table.finish())
+    Ok(())
 }
 
 /// The compatibility record: everything the runtime checks before trusting the code.
-fn compat_record(setup: &IsaSetup, wasm_features: u64) -> CompatRecord {
+fn compat_record(setup: &IsaSetup, kind: Kind, wasm_features: u64) -> CompatRecord {
     CompatRecord {
         format_version: FORMAT_VERSION,
-        kind: Kind::Module,
-        flags: if setup.explicit_bounds_checks {
-            FLAG_EXPLICIT_BOUNDS_CHECKS
-        } else {
-            0
-        },
+        kind,
+        flags: setup.compat_flags(),
         pointer_width: setup.pointer_bytes,
         wasm_features,
         // aot-build and aot-runtime are released in lockstep, so this is also the version of
@@ -279,31 +416,42 @@ fn add_address_map(map: &mut AddressMapBuilder, unit: &Placed<'_>) -> Result<(),
     Ok(())
 }
 
-/// One symbol per function (`<module>::<name>` or `<module>::func[<index>]`) and trampoline.
+/// One symbol per function (`<module>::<name>` or `<module>::func[<index>]`) and trampoline;
+/// the modules of a component are named `<component>/<module>`.
 fn symbols(
-    info: &ModuleInfo,
+    modules: &[CompiledModule],
+    units: &[ModuleUnits],
     placed: &[Placed<'_>],
-    array_to_wasm: &[(DefinedFuncIndex, CompiledFunction)],
-    wasm_to_host: &[(TypeIndex, CompiledFunction)],
+    wasm_to_host: &WasmToHost,
 ) -> Result<Vec<TextSymbol>, Error> {
-    let module = &info.name;
-    let func_names = (0..info.num_defined_funcs()).map(|i| {
-        let func = info.func_index(DefinedFuncIndex::new(i));
-        match info.func_name(func) {
-            Some(name) => format!("{module}::{name}"),
-            None => format!("{module}::func[{}]", func.0),
-        }
-    });
-    let array_names = array_to_wasm.iter().map(|(defined, _)| {
-        let func: FuncIndex = info.func_index(*defined);
-        format!("{module}::array_call[{}]", func.0)
-    });
-    let host_names = wasm_to_host
-        .iter()
-        .map(|(ty, _)| format!("{module}::wasm_to_host[{}]", ty.0));
-    func_names
-        .chain(array_names)
-        .chain(host_names)
+    let mut names = Vec::with_capacity(placed.len());
+    for module in modules {
+        let info = &module.info;
+        let name = &info.name;
+        names.extend((0..info.num_defined_funcs()).map(|i| {
+            let func = info.func_index(DefinedFuncIndex::new(i));
+            match info.func_name(func) {
+                Some(func_name) => format!("{name}::{func_name}"),
+                None => format!("{name}::func[{}]", func.0),
+            }
+        }));
+        names.extend(module.array_to_wasm.iter().map(|(defined, _)| {
+            let func: FuncIndex = info.func_index(*defined);
+            format!("{name}::array_call[{}]", func.0)
+        }));
+    }
+    names.extend(
+        wasm_to_host
+            .trampolines
+            .iter()
+            .map(|(m, ty, _)| format!("{}::wasm_to_host[{}]", modules[*m].info.name, ty.0)),
+    );
+    debug_assert_eq!(
+        units.iter().map(|u| u.funcs + u.arrays).sum::<usize>() + wasm_to_host.trampolines.len(),
+        placed.len()
+    );
+    names
+        .into_iter()
         .zip(placed)
         .map(|(name, unit)| {
             Ok(TextSymbol {

@@ -67,15 +67,26 @@ pub(crate) fn parse<'a>(
     wasm: &'a [u8],
     config: &ConfigFeatures,
 ) -> Result<ModuleEnvironment<'a>, Error> {
+    parse_at(wasm, 0, config)
+}
+
+/// Parses and validates `wasm`, a core module found at byte `base_offset` of a larger binary (a
+/// component), so that every offset (errors, function bodies, data segments, source locations)
+/// is absolute in that binary.
+pub(crate) fn parse_at<'a>(
+    wasm: &'a [u8],
+    base_offset: u64,
+    config: &ConfigFeatures,
+) -> Result<ModuleEnvironment<'a>, Error> {
     if Parser::is_component(wasm) {
         return Err(Error::new(
             Phase::Parse,
-            "components are not supported yet: only core wasm modules can be compiled",
+            "internal error: a component reached the core module parser",
         ));
     }
     let features = wasm_features(config);
     let mut validator = Validator::new_with_features(features);
-    let mut parser = Parser::new(0);
+    let mut parser = Parser::new(base_offset);
     parser.set_features(features);
     let mut env = ModuleEnvironment {
         info: ModuleInfo::default(),
@@ -101,8 +112,9 @@ pub(crate) fn parse<'a>(
     Ok(env)
 }
 
-/// Wraps a wasmparser error, naming the proposal when a disabled feature caused it.
-fn wasm_error(phase: Phase, e: &BinaryReaderError, config: &ConfigFeatures) -> Error {
+/// Wraps a wasmparser error, naming the proposal (or component model feature) when a disabled
+/// feature caused it.
+pub(crate) fn wasm_error(phase: Phase, e: &BinaryReaderError, config: &ConfigFeatures) -> Error {
     let proposal = match e.missing_wasm_feature() {
         Some(feature) => feature
             .iter_names()
@@ -113,10 +125,39 @@ fn wasm_error(phase: Phase, e: &BinaryReaderError, config: &ConfigFeatures) -> E
         None => None,
     };
     let message = match proposal {
-        Some(name) => proposal_message(&name, e.message(), config),
+        Some(name) => match component_feature(&name) {
+            Some(what) => format!(
+                "unsupported component model feature `{name}` ({what}): {}",
+                e.message()
+            ),
+            None => proposal_message(&name, e.message(), config),
+        },
         None => e.message().to_string(),
     };
     Error::new(phase, message).with_offset(e.offset())
+}
+
+/// What a component model feature flag of wasmparser covers, for error messages; `None` for
+/// core proposals.
+fn component_feature(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "cm-async" => "async functions, streams, futures",
+        "cm-async-stackful" => "stackful async functions",
+        "cm-more-async-builtins" => "more async builtins",
+        "cm-threading" => "threads",
+        "cm-error-context" => "error-context",
+        "cm-fixed-length-lists" => "fixed-length lists",
+        "cm-map" => "map",
+        "cm-gc" => "the gc option",
+        "cm64" => "64-bit memories in canonical options",
+        "cm-values" => "value imports and start functions",
+        "cm-nested-names" => "nested namespaces in names",
+        "cm-forward" => "stream and future forwarding",
+        "cm-accessors" => "accessor names",
+        "cm-canon-names" => "version suffixes in names",
+        "component-model" => "components",
+        _ => return None,
+    })
 }
 
 /// Names the proposal in a function validator's "`<proposal>` support is not enabled" message,
@@ -243,14 +284,7 @@ impl ModuleEnvironment<'_> {
                 let CompositeInnerType::Func(ty) = &sub.composite_type.inner else {
                     return Err(unsupported("non-function types", offset));
                 };
-                let convert = |types: &[wasmparser::ValType]| {
-                    types
-                        .iter()
-                        .map(|t| val_type(*t, offset))
-                        .collect::<ParseResult<Vec<_>>>()
-                };
-                let ty = FuncType::new(convert(ty.params())?, convert(ty.results())?);
-                self.info.types.push(ty);
+                self.info.types.push(func_type(ty, offset)?);
             }
         }
         Ok(())
@@ -412,6 +446,17 @@ pub(crate) fn escaping_funcs(info: &ModuleInfo) -> Vec<bool> {
 
 fn unsupported(what: &str, offset: u64) -> Error {
     Error::new(Phase::Validate, format!("{what} are not supported")).with_offset(offset)
+}
+
+/// Converts a function type; `offset` locates it for errors.
+pub(crate) fn func_type(ty: &wasmparser::FuncType, offset: u64) -> ParseResult<FuncType> {
+    let convert = |types: &[wasmparser::ValType]| {
+        types
+            .iter()
+            .map(|t| val_type(*t, offset))
+            .collect::<ParseResult<Vec<_>>>()
+    };
+    Ok(FuncType::new(convert(ty.params())?, convert(ty.results())?))
 }
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> ParseResult<ValType> {

@@ -2,8 +2,9 @@
 //! script's output.
 //!
 //! An error always carries a [`Phase`] and a message. Depending on where it happened it also
-//! carries the input path (files compiled with [`crate::Config::compile`]), the function index and
-//! its name-section name, and the byte offset in the Wasm binary. Errors from wasmparser and
+//! carries the input path (files compiled with [`crate::Config::compile`]), the core module of a
+//! component, the function index and its name-section name, and the byte offset in the Wasm
+//! binary (for a component, in the component binary). Errors from wasmparser and
 //! Cranelift are wrapped with that context, never unwrapped. `Debug` prints the same text as
 //! `Display`, so `aot_build::compile(..).unwrap()` in a build script reads well.
 
@@ -64,6 +65,7 @@ struct Inner {
     phase: Phase,
     message: String,
     path: Option<PathBuf>,
+    module: Option<String>,
     func: Option<(u32, Option<String>)>,
     offset: Option<u64>,
 }
@@ -76,6 +78,7 @@ impl Error {
                 phase,
                 message: message.into(),
                 path: None,
+                module: None,
                 func: None,
                 offset: None,
             }),
@@ -94,8 +97,17 @@ impl Error {
         self
     }
 
-    /// Sets the input path, unless one is already set.
-    pub(crate) fn with_path(mut self, path: &Path) -> Self {
+    /// Sets the core module of a component the error is about, unless one is already set.
+    pub(crate) fn with_module(mut self, name: &str) -> Self {
+        if self.inner.module.is_none() {
+            self.inner.module = Some(name.to_string());
+        }
+        self
+    }
+
+    /// Names the input file in the message (tools that read the file themselves use it; kept
+    /// when a path is already set).
+    pub fn with_path(mut self, path: &Path) -> Self {
         if self.inner.path.is_none() {
             self.inner.path = Some(path.to_path_buf());
         }
@@ -115,6 +127,11 @@ impl Error {
     /// The input file, when compiling a file.
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
+    }
+
+    /// For a component, the core module (`<component>/<module>`) the error is in.
+    pub fn module(&self) -> Option<&str> {
+        self.inner.module.as_deref()
     }
 
     /// The index (in the function index space, imports first) of the function being compiled
@@ -141,12 +158,19 @@ impl fmt::Display for Error {
             Some(path) => write!(f, "failed to compile `{}`: ", path.display())?,
             None => f.write_str("failed to compile wasm module: ")?,
         }
+        if let Some(module) = &inner.module {
+            write!(f, "core module `{module}`")?;
+            if inner.func.is_some() {
+                f.write_str(", ")?;
+            }
+        }
         match &inner.func {
             Some((index, Some(name))) => write!(f, "function {index} (`{name}`)")?,
             Some((index, None)) => write!(f, "function {index}")?,
             None => {}
         }
-        match (inner.func.is_some(), inner.offset) {
+        let context = inner.module.is_some() || inner.func.is_some();
+        match (context, inner.offset) {
             (true, Some(offset)) => write!(f, " at offset {offset:#x}: ")?,
             (false, Some(offset)) => write!(f, "at offset {offset:#x}: ")?,
             (true, None) => f.write_str(": ")?,
@@ -190,6 +214,25 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "failed to compile wasm module: function 3: boom"
+        );
+    }
+
+    #[test]
+    fn display_names_the_module_of_a_component() {
+        let err = Error::new(Phase::Translate, "type mismatch")
+            .with_offset(0x80)
+            .with_func(1, Some("bad"))
+            .with_module("app/broken")
+            .with_path(Path::new("app.wat"));
+        assert_eq!(
+            err.to_string(),
+            "failed to compile `app.wat`: core module `app/broken`, function 1 (`bad`) at offset \
+             0x80: type mismatch"
+        );
+        let err = Error::new(Phase::Validate, "bad section").with_module("app/m");
+        assert_eq!(
+            err.to_string(),
+            "failed to compile wasm module: core module `app/m`: bad section"
         );
     }
 

@@ -40,7 +40,8 @@
 //! | WebAssembly 2.0 (MVP, multi-value, bulk memory, reference types, ...) | always |
 //! | SIMD, tail calls, extended constant expressions, multiple memories | on by default, see [`Config`] |
 //! | threads, GC, exceptions, memory64, relaxed SIMD, other proposals | rejected, the error names the proposal |
-//! | components | not yet, rejected |
+//! | components: nested components, resources, the `memory`, `realloc`, `post-return` and string-encoding options | one artifact per component |
+//! | async, streams, futures, `error-context`, maps, fixed-length lists, values, start | rejected, the error names the feature |
 //! | targets | `x86_64` and `aarch64`, 64-bit, any OS the runtime supports |
 //!
 //! # Determinism
@@ -56,6 +57,7 @@
 )]
 
 mod codegen;
+mod component;
 mod config;
 mod emit;
 mod environ;
@@ -70,14 +72,32 @@ use aot_runtime::artifact::header::features;
 use aot_runtime::artifact::{DefinedFuncIndex, ModuleInfo, TypeIndex, VMOffsets};
 use codegen::{CompiledFunction, Compiler, IsaSetup};
 use cranelift_codegen::isa::TargetIsa;
-use emit::{CompiledModule, WasmToHost};
+use emit::{CompiledModule, Metadata, WasmToHost};
 use std::collections::HashMap;
 use trampoline::TrampolineBuilder;
 use translate::{FuncEnv, FuncTranslator};
-use wasmparser::FuncValidatorAllocations;
+use wasmparser::{FuncValidatorAllocations, Parser};
 
-/// Compiles a Wasm binary into artifact bytes. The module name is `explicit_name`, else the name
-/// section's, else `fallback_name`.
+/// Compiles a Wasm binary, a core module or a component (told apart by the header), into
+/// artifact bytes. The name is `explicit_name`, else the name section's, else `fallback_name`
+/// (`module` or `component` when `None`).
+fn compile_wasm(
+    config: &Config,
+    setup: &IsaSetup,
+    wasm: &[u8],
+    explicit_name: Option<&str>,
+    fallback_name: Option<&str>,
+) -> Result<Vec<u8>, Error> {
+    if Parser::is_component(wasm) {
+        let fallback = fallback_name.unwrap_or("component");
+        component::compile(config, setup, wasm, explicit_name, fallback)
+    } else {
+        let fallback = fallback_name.unwrap_or("module");
+        compile_module(config, setup, wasm, explicit_name, fallback)
+    }
+}
+
+/// Compiles a core module binary into artifact bytes.
 fn compile_module(
     config: &Config,
     setup: &IsaSetup,
@@ -87,26 +107,42 @@ fn compile_module(
 ) -> Result<Vec<u8>, Error> {
     let env = environ::parse(wasm, &config.features)?;
     let isa = setup.build_isa()?;
-    let mut info = env.info;
-    info.name = explicit_name
+    let name = explicit_name
         .map(String::from)
-        .or(env.name_section_module_name)
+        .or_else(|| env.name_section_module_name.clone())
         .unwrap_or_else(|| fallback_name.to_string());
+    let module = compile_core(config, setup, &*isa, env, name)?;
+    let wasm_to_host = compile_wasm_to_host(&[&module.info], &*isa)?;
+    emit::emit(
+        vec![module],
+        wasm_to_host,
+        Metadata::Module,
+        setup,
+        feature_bits(config),
+    )
+}
 
-    let funcs = compile_functions(config, setup, &info, env.bodies, &*isa)?;
-    let mut compiler = Compiler::new(&*isa);
-    let mut trampolines = TrampolineBuilder::new(&*isa);
+/// Compiles one parsed core module (of a module artifact, or one static module of a component):
+/// its functions and the host-to-wasm trampolines of those that escape.
+fn compile_core(
+    config: &Config,
+    setup: &IsaSetup,
+    isa: &dyn TargetIsa,
+    env: environ::ModuleEnvironment<'_>,
+    name: String,
+) -> Result<CompiledModule, Error> {
+    let mut info = env.info;
+    info.name = name;
+    let funcs = compile_functions(config, setup, &info, env.bodies, isa)?;
+    let mut compiler = Compiler::new(isa);
+    let mut trampolines = TrampolineBuilder::new(isa);
     let array_to_wasm = compile_array_to_wasm(&info, &mut trampolines, &mut compiler)?;
-    let wasm_to_host = compile_wasm_to_host(&info, &mut trampolines, &mut compiler)?;
-    let module = CompiledModule {
+    Ok(CompiledModule {
         info,
         data: env.data,
         funcs,
         array_to_wasm,
-        wasm_to_host,
-        wasm_features: feature_bits(config),
-    };
-    emit::emit(module, setup)
+    })
 }
 
 /// Below this many bytes of function bodies, compiling on the calling thread is cheaper than
@@ -127,10 +163,10 @@ fn compile_functions(
     isa: &dyn TargetIsa,
 ) -> Result<Vec<(CompiledFunction, u32)>, Error> {
     let total: usize = bodies.iter().map(|b| b.size()).sum();
-    let threads = if total < PARALLEL_THRESHOLD {
-        1
-    } else {
-        worker_threads()
+    let threads = match config.threads {
+        Some(threads) => threads,
+        None if total < PARALLEL_THRESHOLD => 1,
+        None => worker_threads(),
     };
     compile_functions_on(threads, config, setup, info, bodies, isa)
 }
@@ -149,6 +185,8 @@ fn compile_functions_on(
         offsets: VMOffsets::new(u32::from(setup.pointer_bytes), info.vm_counts()),
         isa,
         explicit_bounds_checks: setup.explicit_bounds_checks,
+        consume_fuel: setup.consume_fuel,
+        epoch_interruption: setup.epoch_interruption,
     };
     let threads = threads.clamp(1, bodies.len().max(1));
     if threads == 1 {
@@ -249,27 +287,31 @@ fn compile_array_to_wasm(
     Ok(res)
 }
 
-/// Compiles one wasm-to-host trampoline per distinct function type.
-fn compile_wasm_to_host(
-    info: &ModuleInfo,
-    trampolines: &mut TrampolineBuilder<'_>,
-    compiler: &mut Compiler<'_>,
-) -> Result<WasmToHost, Error> {
+/// Compiles one wasm-to-host trampoline per distinct function type of all `modules` together
+/// (each type's trampoline is named after the first module and type index that has it).
+fn compile_wasm_to_host(modules: &[&ModuleInfo], isa: &dyn TargetIsa) -> Result<WasmToHost, Error> {
+    let mut compiler = Compiler::new(isa);
+    let mut trampolines = TrampolineBuilder::new(isa);
     let mut res = Vec::new();
-    let mut of_type = Vec::with_capacity(info.types.len());
+    let mut of_type = Vec::with_capacity(modules.len());
     let mut seen = HashMap::new();
-    for (i, ty) in info.types.iter().enumerate() {
-        let next = res.len();
-        let index = *seen.entry(ty).or_insert(next);
-        if index == next {
-            let ir = trampolines.wasm_to_host(TypeIndex::new(i), ty);
-            let code = compiler.compile(ir).map_err(|e| {
-                let message = format!("wasm-to-host trampoline for type {i} {ty}: {}", e.message());
-                Error::new(Phase::Codegen, message)
-            })?;
-            res.push((TypeIndex::new(i), code));
+    for (m, info) in modules.iter().enumerate() {
+        let mut module_of_type = Vec::with_capacity(info.types.len());
+        for (i, ty) in info.types.iter().enumerate() {
+            let next = res.len();
+            let index = *seen.entry(ty).or_insert(next);
+            if index == next {
+                let ir = trampolines.wasm_to_host(TypeIndex::new(i), ty);
+                let code = compiler.compile(ir).map_err(|e| {
+                    let message =
+                        format!("wasm-to-host trampoline for type {i} {ty}: {}", e.message());
+                    Error::new(Phase::Codegen, message)
+                })?;
+                res.push((m, TypeIndex::new(i), code));
+            }
+            module_of_type.push(index);
         }
-        of_type.push(index);
+        of_type.push(module_of_type);
     }
     Ok(WasmToHost {
         trampolines: res,

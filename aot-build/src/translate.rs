@@ -7,6 +7,7 @@
 
 mod control;
 mod env;
+mod limits;
 mod ops;
 mod simd;
 
@@ -27,6 +28,10 @@ pub(crate) struct FuncEnv<'a> {
     pub isa: &'a dyn TargetIsa,
     /// Whether memory accesses are checked explicitly instead of relying on guard pages.
     pub explicit_bounds_checks: bool,
+    /// Whether to meter fuel (see `translate/limits.rs`).
+    pub consume_fuel: bool,
+    /// Whether to check the epoch deadline (see `translate/limits.rs`).
+    pub epoch_interruption: bool,
 }
 
 /// A translation failure: an invalid module or an unsupported construct.
@@ -119,6 +124,8 @@ impl FuncTranslator {
             funcs: HashMap::new(),
             builtin_sigs: HashMap::new(),
             regions,
+            fuel: None,
+            epoch: None,
         };
         cx.control.push(Frame {
             kind: FrameKind::Block,
@@ -130,6 +137,7 @@ impl FuncTranslator {
         });
         cx.declare_params(entry, ty);
         cx.declare_locals(body, validator)?;
+        cx.limits_function_entry();
 
         let mut reader = body.get_operators_reader().map_err(TranslateError::wasm)?;
         while !reader.eof() {
@@ -137,7 +145,11 @@ impl FuncTranslator {
             let op = reader.read().map_err(TranslateError::wasm)?;
             validator.op(offset, &op).map_err(TranslateError::wasm)?;
             cx.b.set_srcloc(ir::SourceLoc::new(offset as u32));
+            if cx.reachable {
+                cx.fuel_before_op(&op);
+            }
             cx.translate_operator(&op, offset as usize)?;
+            cx.limits_after_op(&op);
         }
         reader.finish().map_err(TranslateError::wasm)?;
         debug_assert!(cx.control.is_empty());
@@ -210,6 +222,10 @@ pub(crate) struct Cx<'a, 'f> {
     pub funcs: HashMap<FuncIndex, ir::FuncRef>,
     pub builtin_sigs: HashMap<u32, ir::SigRef>,
     pub regions: Regions,
+    /// Fuel accounting, when the code meters fuel.
+    pub fuel: Option<limits::Fuel>,
+    /// The cached epoch deadline, when the code checks epochs.
+    pub epoch: Option<limits::Epoch>,
 }
 
 /// The alias regions of translated code: memory accesses in different regions never alias, so

@@ -8,6 +8,7 @@
 //! `write::ArtifactBuilder`.
 
 pub mod builtins;
+pub mod checksum;
 pub mod component;
 pub mod format;
 pub mod header;
@@ -24,7 +25,7 @@ pub use format::FORMAT_VERSION;
 pub use header::{CompatRecord, Kind};
 pub use index::*;
 pub use module::ModuleInfo;
-pub use read::{ArtifactRef, LoadError};
+pub use read::{ArtifactRef, LoadError, verify_checksum};
 pub use trap::Trap;
 pub use types::*;
 pub use vmoffsets::VMOffsets;

@@ -1,7 +1,9 @@
 //! [`WasmBacktrace`] and [`FrameInfo`]: the wasm frames active when a trap happened.
 //!
 //! The signal handler records raw program counters only (it may not allocate); this module turns
-//! them into frames afterwards, through the module's function table and address map.
+//! them into frames afterwards, through the module's function table and address map. In a
+//! component's shared `.text`, the frame's module is the one whose function table holds the PC,
+//! so frames read `greeter/module0::greet`.
 
 use crate::module::Module;
 use crate::prelude::*;
@@ -121,11 +123,10 @@ pub(crate) fn from_frames(code: &crate::vm::CodeRegistry, pcs: &[usize]) -> Wasm
         let Ok(text_offset) = u32::try_from(pc - range.start) else {
             continue;
         };
-        let module = &range.module;
-        let funcs = module.funcs();
-        let Some(defined) = funcs.lookup(text_offset) else {
+        let Some((module, defined)) = range.function_at(text_offset) else {
             continue;
         };
+        let funcs = module.funcs();
         let info = module.info();
         let func_index = info.func_index(crate::artifact::DefinedFuncIndex::new(defined));
         let module_offset = module.addrmap().lookup(text_offset);

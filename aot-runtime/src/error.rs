@@ -21,6 +21,9 @@ pub struct Error {
 struct ErrorInner {
     kind: ErrorKind,
     backtrace: Option<WasmBacktrace>,
+    /// What exactly went wrong, printed after the kind (for example the pointer and memory size
+    /// of a canonical ABI trap).
+    detail: Option<Box<str>>,
 }
 
 /// What went wrong.
@@ -62,6 +65,7 @@ impl Error {
             inner: Box::new(ErrorInner {
                 kind,
                 backtrace: None,
+                detail: None,
             }),
         }
     }
@@ -81,6 +85,25 @@ impl Error {
     #[cold]
     pub(crate) fn from_trap(trap: Trap) -> Error {
         Error::from_kind(ErrorKind::Trap(trap))
+    }
+
+    /// A trap with a detail saying what exactly failed (printed after the trap's message).
+    #[cold]
+    pub(crate) fn trap_with_detail(trap: Trap, detail: impl fmt::Display) -> Error {
+        Error::from_trap(trap).with_detail(detail)
+    }
+
+    /// This error with a detail (printed after its message): what exactly failed, or how to fix
+    /// it.
+    #[cold]
+    pub(crate) fn with_detail(mut self, detail: impl fmt::Display) -> Error {
+        self.inner.detail = Some(detail.to_string().into_boxed_str());
+        self
+    }
+
+    /// The detail attached to this error, if any (see [`Error::trap`]).
+    pub fn detail(&self) -> Option<&str> {
+        self.inner.detail.as_deref()
     }
 
     #[cold]
@@ -153,7 +176,7 @@ impl From<Trap> for Error {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Load(e) => write!(f, "failed to load module: {e}"),
+            ErrorKind::Load(e) => write!(f, "failed to load artifact: {e}"),
             ErrorKind::Link(e) => fmt::Display::fmt(e, f),
             ErrorKind::Trap(t) => write!(f, "wasm trap: {t}"),
             ErrorKind::Host(e) => fmt::Display::fmt(e, f),
@@ -177,6 +200,9 @@ impl fmt::Debug for ErrorKind {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.inner.kind, f)?;
+        if let Some(detail) = &self.inner.detail {
+            write!(f, ": {detail}")?;
+        }
         if let Some(bt) = &self.inner.backtrace
             && !bt.frames().is_empty()
         {
@@ -237,6 +263,33 @@ enum LinkErrorKind {
     WrongStore {
         what: &'static str,
     },
+    /// A component import (`path` = the import name, then the export names down to the item)
+    /// the linker does not define.
+    ComponentUnknown {
+        path: Vec<String>,
+    },
+    /// A component import defined with the wrong function type.
+    ComponentIncompatible {
+        path: Vec<String>,
+        expected: String,
+        found: String,
+        reason: String,
+    },
+    /// A component import defined as the wrong kind of item.
+    ComponentWrongKind {
+        path: Vec<String>,
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A component import of something this runtime cannot provide yet.
+    ComponentUnsupported {
+        path: Vec<String>,
+        what: String,
+    },
+    /// A name defined twice in a component linker.
+    ComponentRedefined {
+        name: String,
+    },
 }
 
 impl LinkError {
@@ -291,24 +344,116 @@ impl LinkError {
         }
     }
 
-    /// The `(module, name)` of the import this error is about, if it is about one.
+    #[cold]
+    pub(crate) fn component_unknown(path: &[String]) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ComponentUnknown {
+                path: path.to_vec(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn component_incompatible(
+        path: &[String],
+        expected: impl fmt::Display,
+        found: impl fmt::Display,
+        reason: impl fmt::Display,
+    ) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ComponentIncompatible {
+                path: path.to_vec(),
+                expected: expected.to_string(),
+                found: found.to_string(),
+                reason: reason.to_string(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn component_wrong_kind(
+        path: &[String],
+        expected: &'static str,
+        found: &'static str,
+    ) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ComponentWrongKind {
+                path: path.to_vec(),
+                expected,
+                found,
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn component_unsupported(path: &[String], what: impl fmt::Display) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ComponentUnsupported {
+                path: path.to_vec(),
+                what: what.to_string(),
+            },
+        }
+    }
+
+    #[cold]
+    pub(crate) fn component_redefined(name: &str) -> LinkError {
+        LinkError {
+            kind: LinkErrorKind::ComponentRedefined { name: name.into() },
+        }
+    }
+
+    /// The import this error is about, if it is about one: `(module, name)` for a core module;
+    /// for a component, `(interface, item)`, the root import's name and the path below it
+    /// (`("test:demo/host@0.1.0", "log")`; the item is empty when the error is about the root
+    /// import itself).
     pub fn import(&self) -> Option<(&str, &str)> {
         match &self.kind {
             LinkErrorKind::Unknown { module, name }
             | LinkErrorKind::Incompatible { module, name, .. }
             | LinkErrorKind::Redefined { module, name } => Some((module, name)),
+            LinkErrorKind::ComponentUnknown { path }
+            | LinkErrorKind::ComponentIncompatible { path, .. }
+            | LinkErrorKind::ComponentWrongKind { path, .. }
+            | LinkErrorKind::ComponentUnsupported { path, .. } => {
+                let interface = path.first().map_or("", String::as_str);
+                let item = path.get(1).map_or("", String::as_str);
+                Some((interface, item))
+            }
             _ => None,
         }
     }
 
     /// Whether the import was not defined at all (as opposed to defined with the wrong type).
     pub fn is_unknown_import(&self) -> bool {
-        matches!(self.kind, LinkErrorKind::Unknown { .. })
+        matches!(
+            self.kind,
+            LinkErrorKind::Unknown { .. } | LinkErrorKind::ComponentUnknown { .. }
+        )
     }
 
-    /// Whether the import was defined with a type that does not match.
+    /// Whether the import was defined with a type (or kind of item) that does not match.
     pub fn is_incompatible_import(&self) -> bool {
-        matches!(self.kind, LinkErrorKind::Incompatible { .. })
+        matches!(
+            self.kind,
+            LinkErrorKind::Incompatible { .. }
+                | LinkErrorKind::ComponentIncompatible { .. }
+                | LinkErrorKind::ComponentWrongKind { .. }
+        )
+    }
+}
+
+/// A component import path as the API spells it: `iface#item`.
+struct ImportPath<'a>(&'a [String]);
+
+impl fmt::Display for ImportPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, part) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("#")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
@@ -336,6 +481,38 @@ impl fmt::Display for LinkError {
             ),
             LinkErrorKind::WrongStore { what } => {
                 write!(f, "{what} belongs to another store")
+            }
+            LinkErrorKind::ComponentUnknown { path } => write!(
+                f,
+                "component import `{}` has not been defined",
+                ImportPath(path)
+            ),
+            LinkErrorKind::ComponentIncompatible {
+                path,
+                expected,
+                found,
+                reason,
+            } => write!(
+                f,
+                "component import `{}` has the wrong type: expected `{expected}`, found {found}: {reason}",
+                ImportPath(path)
+            ),
+            LinkErrorKind::ComponentWrongKind {
+                path,
+                expected,
+                found,
+            } => write!(
+                f,
+                "component import `{}` is the wrong kind: expected {expected}, found {found}",
+                ImportPath(path)
+            ),
+            LinkErrorKind::ComponentUnsupported { path, what } => write!(
+                f,
+                "component import `{}` cannot be provided: {what}",
+                ImportPath(path)
+            ),
+            LinkErrorKind::ComponentRedefined { name } => {
+                write!(f, "`{name}` is defined twice in the component linker")
             }
         }
     }

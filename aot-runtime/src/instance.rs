@@ -114,7 +114,8 @@ pub(crate) fn get_export(store: &mut StoreOpaque, instance: u32, name: &str) -> 
     Some(export_extern(store, instance, export.index))
 }
 
-fn export_extern(store: &mut StoreOpaque, instance: u32, index: EntityIndex) -> Extern {
+/// The item `index` of instance `instance` as an [`Extern`] (a function gets its handle).
+pub(crate) fn export_extern(store: &mut StoreOpaque, instance: u32, index: EntityIndex) -> Extern {
     let inst = &store.instances[instance as usize];
     match index {
         EntityIndex::Func(f) => Extern::Func(store.wasm_func(instance, f)),
@@ -311,6 +312,7 @@ pub(crate) fn instantiate<T: 'static>(
     module: &Module,
     imports: &[Extern],
 ) -> Result<Instance> {
+    crate::limits::check_instantiation(store, module)?;
     let opaque = &mut store.opaque;
     check_imports(opaque, module, imports)?;
     opaque.register_module(module);

@@ -64,11 +64,13 @@
 //!
 //! # Features
 //!
-//! | feature   | default | what it enables                                                    |
-//! |-----------|---------|--------------------------------------------------------------------|
-//! | `std`     | yes     | the standard library; required by `runtime`                        |
-//! | `runtime` | yes     | everything except [`artifact`]: loading, instantiating, running    |
-//! | `write`   | no      | the artifact writers, for `aot-build` only; never in a shipped app |
+//! | feature           | default | what it enables                                                         |
+//! |-------------------|---------|-------------------------------------------------------------------------|
+//! | `std`             | yes     | the standard library; required by `runtime`                             |
+//! | `runtime`         | yes     | everything except [`artifact`]: loading, instantiating, running         |
+//! | `component-model` | yes     | [`component`]: components, their linker, typed and dynamic calls        |
+//! | `wave`            | yes     | WAVE text for component values (`wasm-wave` traits on `component::Val`) |
+//! | `write`           | no      | the artifact writers, for `aot-build` only; never in a shipped app      |
 //!
 //! With `default-features = false` only [`artifact`], the vocabulary shared with the compiler,
 //! is compiled (`no_std` + `alloc`).
@@ -88,6 +90,8 @@ pub mod artifact;
 
 #[cfg(feature = "runtime")]
 mod backtrace;
+#[cfg(feature = "component-model")]
+pub mod component;
 #[cfg(feature = "runtime")]
 mod error;
 #[cfg(feature = "runtime")]
@@ -100,6 +104,8 @@ mod func;
 mod global;
 #[cfg(feature = "runtime")]
 mod instance;
+#[cfg(feature = "runtime")]
+mod limits;
 #[cfg(feature = "runtime")]
 mod linker;
 #[cfg(feature = "runtime")]
@@ -138,6 +144,11 @@ pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmR
 pub use global::Global;
 #[cfg(feature = "runtime")]
 pub use instance::{Export, Instance};
+#[cfg(feature = "runtime")]
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, EpochHandle, MAX_FUEL,
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder,
+};
 #[cfg(feature = "runtime")]
 pub use linker::Linker;
 #[cfg(feature = "runtime")]

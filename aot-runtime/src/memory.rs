@@ -126,9 +126,10 @@ impl Memory {
     /// A new memory of type `ty`, zero-filled.
     ///
     /// # Errors
-    /// If the limits are invalid (more than 65536 pages, minimum above maximum) or the address
-    /// space cannot be reserved.
+    /// If the limits are invalid (more than 65536 pages, minimum above maximum), the store's
+    /// [`crate::ResourceLimiter`] refuses the memory, or the address space cannot be reserved.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        crate::limits::check_host_memory(store.as_context_mut().0, &ty.inner)?;
         let store = &mut store.as_context_mut().0.opaque;
         let data = MemoryData::new(ty.inner, None)?;
         Ok(store.push_memory(data))
@@ -231,16 +232,18 @@ impl Memory {
     /// Grows the memory by `delta_pages` zero-filled pages and returns the old size in pages.
     ///
     /// # Errors
-    /// If the new size would exceed the memory's maximum (or 65536 pages).
+    /// If the new size would exceed the memory's maximum (or 65536 pages), or the store's
+    /// [`crate::ResourceLimiter`] refuses it (its error, if it returned one).
     ///
     /// # Panics
     /// If `store` is not the store that created the memory.
     pub fn grow(&self, mut store: impl AsContextMut, delta_pages: u64) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
-        store.check(self.store);
-        store.memories[self.index as usize]
-            .grow(delta_pages)
-            .ok_or_else(|| Error::msg(format!("failed to grow memory by {delta_pages} pages")))
+        store.as_context_mut().0.with_limiter(|store, limiter| {
+            store.check(self.store);
+            store.memories[self.index as usize]
+                .grow_limited(delta_pages, limiter)?
+                .ok_or_else(|| Error::msg(format!("failed to grow memory by {delta_pages} pages")))
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-//! [`Module`]: a loaded artifact (checked compatibility record, decoded [`ModuleInfo`], code
+//! [`Module`]: a loaded core module (checked compatibility record, decoded [`ModuleInfo`], code
 //! published read+execute), and the [`EmbeddedModule`]/[`EmbeddedComponent`] wrappers that
 //! `include_module!`/`include_component!` expand to.
 //!
@@ -7,6 +7,12 @@
 //! `.text` copied into fresh pages that become read+execute (`vm::CodeMemory`). The function,
 //! trap and address tables and the data segments are read in place from the artifact bytes (the
 //! `&'static` bytes of an embedded module, or an owned aligned copy for [`Module::deserialize`]).
+//!
+//! A module shares its artifact bytes and its code memory (`Arc`s): a component artifact holds
+//! several core modules in one `.text`, and `crate::component::Component` makes one `Module` per
+//! static module over the same bytes and code, each with its own `ModuleInfo` and its own
+//! sub-range of the function table (the trap table and address map are keyed by text offset, so
+//! all of them share those).
 
 use crate::artifact::format::{
     ARTIFACT_ALIGN, SECTION_ADDRMAP, SECTION_DATA, SECTION_FUNCS, SECTION_INFO, SECTION_TRAPS,
@@ -40,8 +46,8 @@ impl EmbeddedModule {
 
 /// A component artifact embedded in the program by `include_component!`.
 ///
-/// This version of the runtime cannot run components yet: [`Module::from_embedded_component`]
-/// refuses them with an error saying so.
+/// Its only constructor is `unsafe` (the bytes must come from `aot-build`); the macro calls it so
+/// user code does not have to. Load it with `component::Component::from_embedded`.
 #[derive(Debug)]
 pub struct EmbeddedComponent {
     pub(crate) bytes: &'static [u8],
@@ -64,8 +70,11 @@ pub struct Module {
 
 struct ModuleInner {
     info: ModuleInfo,
-    bytes: ArtifactBytes,
-    code: CodeMemory,
+    /// The whole artifact (shared by every module of a component).
+    bytes: Arc<ArtifactBytes>,
+    /// The artifact's published `.text` (shared likewise).
+    code: Arc<CodeMemory>,
+    /// This module's entries of `.aot.funcs` (a sub-range for a component's module).
     funcs: Range<usize>,
     traps: Range<usize>,
     addrmap: Range<usize>,
@@ -80,7 +89,7 @@ struct ModuleInner {
 pub(crate) const MIN_IMAGE_BYTES: u64 = 64 * 1024;
 
 /// Where the artifact bytes live.
-enum ArtifactBytes {
+pub(crate) enum ArtifactBytes {
     /// Embedded in the program: read in place.
     Static(&'static [u8]),
     /// Copied by [`Module::deserialize`] into a buffer whose `start..start + len` is aligned.
@@ -92,7 +101,7 @@ enum ArtifactBytes {
 }
 
 impl ArtifactBytes {
-    fn copy_aligned(bytes: &[u8]) -> Self {
+    pub(crate) fn copy_aligned(bytes: &[u8]) -> Self {
         let mut buf = vec![0u8; bytes.len() + ARTIFACT_ALIGN];
         let addr = buf.as_ptr() as usize;
         let start = (ARTIFACT_ALIGN - addr % ARTIFACT_ALIGN) % ARTIFACT_ALIGN;
@@ -104,7 +113,7 @@ impl ArtifactBytes {
         }
     }
 
-    fn get(&self) -> &[u8] {
+    pub(crate) fn get(&self) -> &[u8] {
         match self {
             ArtifactBytes::Static(b) => b,
             ArtifactBytes::Owned { buf, start, len } => &buf[*start..*start + *len],
@@ -114,7 +123,7 @@ impl ArtifactBytes {
 
 /// The position of `part` inside `whole` (a sub-slice of it).
 /// An empty section may be any empty slice (not necessarily inside `whole`).
-fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+pub(crate) fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
     if part.is_empty() {
         return 0..0;
     }
@@ -122,7 +131,7 @@ fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
     start..start + part.len()
 }
 
-fn malformed(section: &'static str, reason: impl Into<String>) -> LoadError {
+pub(crate) fn malformed(section: &'static str, reason: impl Into<String>) -> LoadError {
     LoadError::Malformed {
         section,
         reason: reason.into(),
@@ -130,7 +139,7 @@ fn malformed(section: &'static str, reason: impl Into<String>) -> LoadError {
 }
 
 /// What this runtime is, for the compatibility check.
-fn host_info() -> HostInfo<'static> {
+pub(crate) fn host_info() -> HostInfo<'static> {
     HostInfo {
         version: env!("CARGO_PKG_VERSION"),
         arch: std::env::consts::ARCH,
@@ -186,7 +195,7 @@ fn cpu_has_feature(name: &str) -> bool {
 }
 
 /// Checks that this CPU has every feature in `list` (comma separated Rust target-feature names).
-fn check_cpu_features(list: &str) -> Result<(), LoadError> {
+pub(crate) fn check_cpu_features(list: &str) -> Result<(), LoadError> {
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if !cpu_has_feature(name) {
             return Err(LoadError::MissingCpuFeature(name.to_string()));
@@ -206,18 +215,6 @@ impl Module {
         Module::load(ArtifactBytes::Static(embedded.bytes))
     }
 
-    /// Refuses a component: this version of the runtime runs core modules only.
-    ///
-    /// # Errors
-    /// Always; the error says components are not supported (or why the bytes are not a valid
-    /// component artifact at all).
-    pub fn from_embedded_component(embedded: &'static EmbeddedComponent) -> Result<Module> {
-        ArtifactRef::parse(embedded.bytes, Kind::Component, &host_info())?;
-        Err(crate::Error::msg(
-            "components are not supported by this version of aot-runtime; compile a core module instead",
-        ))
-    }
-
     /// Loads artifact bytes that are not `'static` (see [`Module::deserialize`], the `unsafe`
     /// entry point, in `vm`).
     pub(crate) fn load_copy(bytes: &[u8]) -> Result<Module> {
@@ -226,31 +223,54 @@ impl Module {
 
     fn load(bytes: ArtifactBytes) -> Result<Module> {
         let whole = bytes.get();
-        let art = ArtifactRef::parse(whole, Kind::Module, &host_info())?;
-        check_cpu_features(&art.compat.cpu_features)?;
+        let art = parse_artifact(whole, Kind::Module)?;
+        if matches!(bytes, ArtifactBytes::Owned { .. }) {
+            crate::artifact::verify_checksum(whole)?; // `from_embedded` skips it (same build)
+        }
         let info: ModuleInfo = postcard::from_bytes(art.info)
             .map_err(|e| malformed(SECTION_INFO, format!("cannot decode module info: {e}")))?;
-        validate_info(&info, &art)?;
-        let code = CodeMemory::new(art.text)?;
-        let type_ids = info.types.iter().map(type_registry::register).collect();
-        let funcs = range_in(whole, section_bytes(whole, SECTION_FUNCS)?);
-        let traps = range_in(whole, section_bytes(whole, SECTION_TRAPS)?);
-        let addrmap = range_in(whole, section_bytes(whole, SECTION_ADDRMAP)?);
-        let data = range_in(whole, art.data);
+        validate_info(&info, art.funcs.len(), &art)?;
+        let code = Arc::new(CodeMemory::new(art.text)?);
+        let sections = SharedSections::find(whole, &art)?;
         drop(art);
-        Ok(Module {
+        Ok(Module::from_shared(
+            info,
+            Arc::new(bytes),
+            code,
+            sections.funcs.clone(),
+            &sections,
+        ))
+    }
+
+    /// A module over shared artifact bytes and code: `funcs` is its byte range of `.aot.funcs`,
+    /// `sections` the ranges every module of the artifact shares. `info` must have passed
+    /// [`validate_info`] against that function range.
+    pub(crate) fn from_shared(
+        info: ModuleInfo,
+        bytes: Arc<ArtifactBytes>,
+        code: Arc<CodeMemory>,
+        funcs: Range<usize>,
+        sections: &SharedSections,
+    ) -> Module {
+        let type_ids = info.types.iter().map(type_registry::register).collect();
+        Module {
             inner: Arc::new(ModuleInner {
                 info,
                 bytes,
                 code,
                 funcs,
-                traps,
-                addrmap,
-                data,
+                traps: sections.traps.clone(),
+                addrmap: sections.addrmap.clone(),
+                data: sections.data.clone(),
                 type_ids,
                 images: std::sync::OnceLock::new(),
             }),
-        })
+        }
+    }
+
+    /// Whether both handles designate the same loaded module.
+    pub(crate) fn ptr_eq(&self, other: &Module) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The module's name (the name section's module name, or the source file stem).
@@ -367,10 +387,25 @@ impl fmt::Debug for Module {
     }
 }
 
+impl Module {
+    /// The `FLAG_*` bits of the artifact's compatibility record (checked at load), re-read from
+    /// the bytes: only the fuel API asks, rarely.
+    pub(crate) fn compat_flags(&self) -> u8 {
+        let whole = self.inner.bytes.get();
+        section_bytes(whole, crate::artifact::format::SECTION_COMPAT)
+            .ok()
+            .and_then(|b| crate::artifact::CompatRecord::decode(b).ok())
+            .map_or(0, |c| c.flags)
+    }
+}
+
 /// The raw bytes of section `name`. `ArtifactRef` exposes the tables as parsed views; the module
 /// keeps byte ranges instead (so an owned copy needs no self-reference) and re-reads the tables
 /// from them on demand.
-fn section_bytes<'a>(whole: &'a [u8], name: &'static str) -> Result<&'a [u8], LoadError> {
+pub(crate) fn section_bytes<'a>(
+    whole: &'a [u8],
+    name: &'static str,
+) -> Result<&'a [u8], LoadError> {
     use object::{Object, ObjectSection};
     let file = object::read::elf::ElfFile64::<object::Endianness>::parse(whole)
         .map_err(|e| LoadError::NotElf(e.to_string()))?;
@@ -380,9 +415,64 @@ fn section_bytes<'a>(whole: &'a [u8], name: &'static str) -> Result<&'a [u8], Lo
         .map_err(|e| LoadError::NotElf(e.to_string()))
 }
 
+/// Byte ranges, in the artifact, of the sections every module of an artifact shares.
+pub(crate) struct SharedSections {
+    /// `.aot.funcs` (a module artifact's module uses all of it).
+    pub(crate) funcs: Range<usize>,
+    /// `.aot.traps`.
+    pub(crate) traps: Range<usize>,
+    /// `.aot.addrmap`.
+    pub(crate) addrmap: Range<usize>,
+    /// `.aot.data`.
+    pub(crate) data: Range<usize>,
+}
+
+impl SharedSections {
+    /// Finds the sections of the (already parsed) artifact `whole`.
+    pub(crate) fn find(whole: &[u8], art: &ArtifactRef<'_>) -> Result<Self, LoadError> {
+        Ok(Self {
+            funcs: range_in(whole, section_bytes(whole, SECTION_FUNCS)?),
+            traps: range_in(whole, section_bytes(whole, SECTION_TRAPS)?),
+            addrmap: range_in(whole, section_bytes(whole, SECTION_ADDRMAP)?),
+            data: range_in(whole, art.data),
+        })
+    }
+}
+
+/// Parses `whole` as an artifact of `kind` for this host and checks the CPU features its code
+/// needs. An artifact of the other kind is refused with the way to load it.
+pub(crate) fn parse_artifact(whole: &[u8], kind: Kind) -> Result<ArtifactRef<'_>> {
+    let art = ArtifactRef::parse(whole, kind, &host_info()).map_err(|e| {
+        let fix = match &e {
+            LoadError::WrongKind {
+                found: Kind::Module,
+                ..
+            } => Some("load it with Module::deserialize or include_module!"),
+            LoadError::WrongKind {
+                found: Kind::Component,
+                ..
+            } => Some("load it with Component::deserialize or include_component!"),
+            _ => None,
+        };
+        let err = crate::Error::from(e);
+        match fix {
+            Some(fix) => err.with_detail(fix),
+            None => err,
+        }
+    })?;
+    check_cpu_features(&art.compat.cpu_features)?;
+    Ok(art)
+}
+
 /// Checks the metadata against the sections and its own index spaces, so that no later step can
-/// index out of bounds on a malformed artifact.
-fn validate_info(info: &ModuleInfo, art: &ArtifactRef<'_>) -> Result<(), LoadError> {
+/// index out of bounds on a malformed artifact. `n_funcs` is the number of `.aot.funcs` entries
+/// that belong to the module (all of them for a module artifact, a sub-range for a component's
+/// module).
+pub(crate) fn validate_info(
+    info: &ModuleInfo,
+    n_funcs: usize,
+    art: &ArtifactRef<'_>,
+) -> Result<(), LoadError> {
     let bad = |reason: String| Err(malformed(SECTION_INFO, reason));
     if info.num_imported.funcs as usize > info.funcs.len()
         || info.num_imported.tables as usize > info.tables.len()
@@ -391,12 +481,12 @@ fn validate_info(info: &ModuleInfo, art: &ArtifactRef<'_>) -> Result<(), LoadErr
     {
         return bad("more imports than entities".into());
     }
-    if art.funcs.len() != info.num_defined_funcs() {
+    if n_funcs != info.num_defined_funcs() {
         return Err(malformed(
             SECTION_FUNCS,
             format!(
                 "{} entries for {} defined functions",
-                art.funcs.len(),
+                n_funcs,
                 info.num_defined_funcs()
             ),
         ));

@@ -89,6 +89,11 @@ pub struct StoreOpaque {
     pub(crate) funcs_without_wasm_call: Vec<u32>,
     /// Set by a host function or builtin that failed; taken by the code that entered wasm.
     pub(crate) pending: Option<Pending>,
+    /// Component instances, their exported functions and the stack of entered instances.
+    #[cfg(feature = "component-model")]
+    pub(crate) components: crate::component::ComponentStore,
+    /// Resource limiter and fuel reserve (see `limits.rs`).
+    pub(crate) limits: crate::limits::LimitsState,
 }
 
 impl<T> Store<T> {
@@ -111,6 +116,9 @@ impl<T> Store<T> {
                 vmctx_starts: BTreeMap::new(),
                 funcs_without_wasm_call: Vec::new(),
                 pending: None,
+                #[cfg(feature = "component-model")]
+                components: Default::default(),
+                limits: Default::default(),
             },
             data,
         });
@@ -335,6 +343,14 @@ mod tests {
         assert_send_sync::<Module>();
         assert_send_sync::<crate::Func>();
         assert_send_sync::<crate::Linker<u32>>();
+        #[cfg(feature = "component-model")]
+        {
+            assert_send_sync::<crate::component::Component>();
+            assert_send_sync::<crate::component::Linker<u32>>();
+            assert_send_sync::<crate::component::Func>();
+            assert_send_sync::<crate::component::Instance>();
+            assert_send_sync::<crate::component::TypedFunc<(u32,), (String,)>>();
+        }
     }
 
     #[test]

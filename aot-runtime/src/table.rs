@@ -143,9 +143,10 @@ impl Table {
     /// A new table of type `ty` with every element set to `init`.
     ///
     /// # Errors
-    /// If `init` does not match the element type or belongs to another store, or the limits are
-    /// invalid.
+    /// If `init` does not match the element type or belongs to another store, the limits are
+    /// invalid, or the store's [`crate::ResourceLimiter`] refuses the table.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
+        crate::limits::check_host_table(store.as_context_mut().0, &ty.inner)?;
         let store = &mut store.as_context_mut().0.opaque;
         let raw = store.ref_to_raw(init, ty.element())?;
         let data = TableData::new(ty.inner, raw, None)?;
@@ -207,17 +208,19 @@ impl Table {
     /// Grows the table by `delta` elements set to `init` and returns the old size.
     ///
     /// # Errors
-    /// If the new size would exceed the table's maximum (or this runtime's limit), or `init` has
-    /// the wrong type or belongs to another store.
+    /// If the new size would exceed the table's maximum (or this runtime's limit), the store's
+    /// [`crate::ResourceLimiter`] refuses it (its error, if it returned one), or `init` has the
+    /// wrong type or belongs to another store.
     ///
     /// # Panics
     /// If `store` is not the store that created the table.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
-        let ty = self.data_of(store).ty.element;
-        let raw = store.ref_to_raw(init, ty)?;
-        store.tables[self.index as usize]
-            .grow(delta, raw)
-            .ok_or_else(|| Error::msg(format!("failed to grow table by {delta} elements")))
+        store.as_context_mut().0.with_limiter(|store, limiter| {
+            let ty = self.data_of(store).ty.element;
+            let raw = store.ref_to_raw(init, ty)?;
+            store.tables[self.index as usize]
+                .grow_limited(delta, raw, limiter)?
+                .ok_or_else(|| Error::msg(format!("failed to grow table by {delta} elements")))
+        })
     }
 }

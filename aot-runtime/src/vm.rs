@@ -36,7 +36,7 @@ mod vmcontext;
 
 pub(crate) use code_memory::{CodeMemory, CodeRegistry};
 pub(crate) use host::HostFuncContextBox;
-pub(crate) use libcalls::builtins_table_addr;
+pub(crate) use libcalls::{builtins_table_addr, limiter_hook};
 pub(crate) use linear_memory::{LinearMemory, MemoryImage};
 pub(crate) use traphandlers::call_wasm;
 pub(crate) use vmcontext::{

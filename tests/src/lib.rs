@@ -7,6 +7,8 @@
 //! background thread or cache anything: each call compiles afresh.
 #![deny(unsafe_code)]
 
+pub mod differential;
+
 use aot_runtime::Module;
 
 /// Compiles Wasm text or binary with the default `aot-build` configuration (all supported
@@ -41,4 +43,27 @@ pub fn load(artifact: &[u8]) -> aot_runtime::Result<Module> {
 pub fn module(wat: &str) -> Module {
     let artifact = compile(wat).unwrap_or_else(|e| panic!("compile failed: {e}"));
     load(&artifact).unwrap_or_else(|e| panic!("load failed: {e}"))
+}
+
+/// Loads component artifact bytes produced by `aot-build` in this process.
+///
+/// # Errors
+/// The runtime's load error (wrong version, target or kind, malformed sections or plan).
+#[allow(
+    unsafe_code,
+    reason = "the one place the tests call `Component::deserialize`"
+)]
+pub fn load_component(artifact: &[u8]) -> aot_runtime::Result<aot_runtime::component::Component> {
+    // SAFETY: as in `load`: the bytes were written by `aot_build` in this same process, possibly
+    // damaged on purpose to test that the runtime refuses them.
+    unsafe { aot_runtime::component::Component::deserialize(artifact) }
+}
+
+/// Compiles component text and loads it.
+///
+/// # Panics
+/// If compiling or loading fails, with the error's message.
+pub fn component(wat: &str) -> aot_runtime::component::Component {
+    let artifact = compile(wat).unwrap_or_else(|e| panic!("compile failed: {e}"));
+    load_component(&artifact).unwrap_or_else(|e| panic!("load failed: {e}"))
 }

@@ -106,12 +106,27 @@ fn unsupported_proposals_are_named() {
 }
 
 #[test]
-fn components_are_refused() {
+fn components_are_not_parsed_as_modules() {
+    // `Config` sends components to `component::compile`; reaching this parser is a bug.
     let wasm = wat::parse_str("(component)").unwrap();
     let err = parse(&wasm, &all()).err().unwrap();
-    assert!(
-        err.message()
-            .starts_with("components are not supported yet"),
-        "{err}"
-    );
+    assert!(err.message().contains("core module parser"), "{err}");
+}
+
+#[test]
+fn offsets_are_shifted_by_the_base_offset() {
+    let wasm = wat::parse_str("(module (func) (data \"x\"))").unwrap();
+    let at_zero = parse(&wasm, &all()).unwrap();
+    let shifted = parse_at(&wasm, 1000, &all()).unwrap();
+    let start = |env: &ModuleEnvironment<'_>| env.bodies[0].body.range().start;
+    assert_eq!(start(&shifted), start(&at_zero) + 1000);
+    // Module-level validation errors are shifted too.
+    let wasm = wat::parse_str("(module (func (export \"a\")) (export \"a\" (func 0)))").unwrap();
+    let a = parse(&wasm, &all()).err().unwrap().offset().unwrap();
+    let b = parse_at(&wasm, 1000, &all())
+        .err()
+        .unwrap()
+        .offset()
+        .unwrap();
+    assert_eq!(b, a + 1000);
 }

@@ -62,7 +62,9 @@ impl Cx<'_, '_> {
         let args = self.popn(params.len());
         self.b.ins().jump(header, &block_args(&args));
         self.b.switch_to_block(header);
+        // Before the checks: their variables add parameters to the (unsealed) header.
         let header_params = self.b.block_params(header).to_vec();
+        self.limits_loop_header();
         let height = self.stack.len();
         self.stack.extend(header_params);
         self.control.push(Frame {
@@ -163,6 +165,7 @@ impl Cx<'_, '_> {
         if self.control.is_empty() && self.reachable {
             // The end of the function body: `following` is the exit block.
             let results = self.popn(frame.num_results);
+            self.fuel_before_return();
             self.b.ins().return_(&results);
             self.reachable = false;
         }
@@ -265,6 +268,7 @@ impl Cx<'_, '_> {
             let args = block_args(self.peekn(n));
             if depth as usize == self.control.len() - 1 {
                 let vals = self.peekn(n).to_vec();
+                self.fuel_before_return();
                 self.b.ins().return_(&vals);
             } else {
                 self.b.ins().jump(target, &args);
@@ -282,6 +286,7 @@ impl Cx<'_, '_> {
         }
         let n = self.control[0].num_results;
         let results = self.peekn(n).to_vec();
+        self.fuel_before_return();
         self.b.ins().return_(&results);
         self.reachable = false;
     }

@@ -5,7 +5,7 @@
 //! layout.
 
 use super::{Cx, clif_type, trap_code, wasm_signature};
-use aot_runtime::artifact::builtins::{Builtin, BuiltinType};
+use aot_runtime::artifact::builtins::{Builtin, BuiltinType, GROW_TRAP};
 use aot_runtime::artifact::{FuncIndex, GlobalIndex, MemoryIndex, TableIndex, Trap, TypeIndex};
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, condcodes::IntCC};
 use cranelift_codegen::isa::CallConv;
@@ -353,6 +353,33 @@ impl Cx<'_, '_> {
             .call_builtin(builtin, args)
             .expect("checked builtins return a status");
         self.b.ins().trapz(ok, trap_code(trap));
+    }
+
+    /// Calls `memory.grow` or `table.grow` and returns the old size (or -1), trapping with
+    /// `HostError` when the builtin returns [`GROW_TRAP`]: the store's resource limiter refused
+    /// the growth with an error, which the call then reports.
+    pub fn call_grow_builtin(&mut self, builtin: Builtin, args: &[ir::Value]) -> ir::Value {
+        let r = self
+            .call_builtin(builtin, args)
+            .expect("grow builtins return a size");
+        let trap = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, r, i64::from(GROW_TRAP));
+        self.b.ins().trapnz(trap, trap_code(Trap::HostError));
+        r
+    }
+
+    /// The address of the store's `VMStoreContext` (the pointer never changes).
+    pub fn store_context(&mut self) -> ir::Value {
+        let store = self.env.offsets.store();
+        self.vm_load(self.ptr, self.vmctx, store, vm_const())
+    }
+
+    /// Loads a field of the `VMStoreContext` that never changes while the store lives.
+    pub fn store_constant(&mut self, ty: ir::Type, offset: u32) -> ir::Value {
+        let store = self.store_context();
+        self.vm_load(ty, store, offset, vm_const())
     }
 
     /// An `i32` constant.

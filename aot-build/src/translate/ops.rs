@@ -160,9 +160,7 @@ impl Cx<'_, '_> {
             Op::MemoryGrow { mem } => {
                 let delta = self.pop();
                 let mem = self.i32_const(*mem);
-                let r = self
-                    .call_builtin(Builtin::MemoryGrow, &[mem, delta])
-                    .expect("result");
+                let r = self.call_grow_builtin(Builtin::MemoryGrow, &[mem, delta]);
                 self.push(r);
             }
             Op::MemoryFill { mem } => {
@@ -259,9 +257,7 @@ impl Cx<'_, '_> {
             Op::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 let t = self.i32_const(*table);
-                let r = self
-                    .call_builtin(Builtin::TableGrow, &[t, delta, init])
-                    .expect("result");
+                let r = self.call_grow_builtin(Builtin::TableGrow, &[t, delta, init]);
                 self.push(r);
             }
             Op::TableFill { table } => {

@@ -28,6 +28,17 @@ fn compile_in_a_build_script() {
         "(module (func) (func $bad (result i32) i64.const 1))",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("wasm/greeter.wat"),
+        "(component (core module (func (export \"f\"))) (core instance (instantiate 0)) \
+         (func (export \"f\") (canon lift (core func 0 \"f\"))))",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("wasm/bad-component.wat"),
+        "(component (core module $inner (func) (func $bad (result i32) i64.const 1)))",
+    )
+    .unwrap();
     let output = Command::new(std::env::current_exe().unwrap())
         .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
         .current_dir(&dir)
@@ -116,6 +127,35 @@ fn child() {
     let shown = e.to_string();
     assert!(
         shown.starts_with("failed to compile `wasm/bad.wat`: function 1 (`bad`) at offset 0x"),
+        "{shown}"
+    );
+
+    // Components: the file stem names the component and its modules; errors name the file,
+    // the core module, the function and the offset in the component binary.
+    let path = aot_build::compile("wasm/greeter.wat").unwrap();
+    let bytes = crate::Aligned::new(&std::fs::read(&path).unwrap());
+    let art = aot_runtime::artifact::read::ArtifactRef::parse(
+        bytes.bytes(),
+        aot_runtime::artifact::Kind::Component,
+        &crate::host(),
+    )
+    .unwrap();
+    let info: aot_runtime::artifact::component::ComponentInfo =
+        postcard::from_bytes(art.info).unwrap();
+    assert_eq!(info.name, "greeter");
+    assert_eq!(info.modules[0].info.name, "greeter/module0");
+    let e = aot_build::compile("wasm/bad-component.wat").unwrap_err();
+    assert_eq!(e.path(), Some(Path::new("wasm/bad-component.wat")));
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with(
+            "failed to compile `wasm/bad-component.wat`: core module `bad-component/inner`, \
+             function 1 (`bad`) at offset 0x"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with("type mismatch: expected i32, found i64"),
         "{shown}"
     );
 

@@ -90,12 +90,14 @@ fn disabled_proposals_say_how_to_enable_them() {
 }
 
 #[test]
-fn components_are_not_supported_yet() {
-    let e = err("(component)");
+fn component_model_features_are_named() {
+    let e = err("(component (import \"f\" (func async)))");
     assert!(
-        e.message().starts_with("components are not supported yet"),
+        e.message()
+            .starts_with("unsupported component model feature `cm-async`"),
         "{e}"
     );
+    assert!(e.offset().is_some(), "{e}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod artifact;
 mod build_script;
+mod component;
 mod errors;
 
 use aot_runtime::artifact::read::HostInfo;

@@ -4,7 +4,9 @@
 //!
 //! A helper that detects a trap condition returns 0 (for `bool`-like results) and the compiled
 //! code then executes a trap instruction with the matching [`super::Trap`] code, so every trap
-//! is raised from compiled code at a known PC.
+//! is raised from compiled code at a known PC. `memory.grow` and `table.grow` return a size, so
+//! they report a trap (a resource limiter that refused the growth with an error) with
+//! [`GROW_TRAP`] instead; the error itself is left in the store and reported by the call.
 
 /// Parameter and result types of builtins, as the compiler needs them.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -73,7 +75,17 @@ builtins! {
     TableInit = 8 (VMContext, I32, I32, I32, I32, I32) -> I32;
     /// `elem.drop`: `(vmctx, elem)`.
     ElemDrop = 9 (VMContext, I32);
+    /// The epoch deadline was reached (epoch-checking code): `(vmctx) -> ok`. Returns 1 if the
+    /// deadline has moved past the current epoch meanwhile, or 0 and the code traps with
+    /// `Interrupt`. (Running out of fuel calls nothing: the code traps at once.)
+    NewEpoch = 10 (VMContext) -> I32;
 }
+
+/// What `memory.grow` and `table.grow` return when the growth must trap rather than fail: the
+/// compiled code traps with `HostError` and the call reports the error the builtin stored. No
+/// size can take this value (memories have at most 65536 pages, tables far fewer elements than
+/// `u32::MAX - 1`).
+pub const GROW_TRAP: u32 = u32::MAX - 1;
 
 /// Number of entries in the builtins table.
 pub const NUM_BUILTINS: usize = Builtin::ALL.len();

@@ -6,17 +6,26 @@
 //! 0       8     magic = b"\0aotwasm"
 //! 8       4     format_version (u32 LE), see FORMAT_VERSION
 //! 12      1     kind: 1 = core module, 2 = component
-//! 13      1     flags: bit 0 = explicit bounds checks (no guard pages)
+//! 13      1     flags: bit 0 = explicit bounds checks (no guard pages), bit 1 = fuel metering,
+//!                     bit 2 = epoch interruption checks
 //! 14      1     pointer width in bytes
 //! 15      1     reserved, 0
 //! 16      8     Wasm features the code was compiled with (u64 LE bit set)
-//! 24      ...   four length-prefixed UTF-8 strings (u16 LE length, then bytes):
+//! 24      8     checksum of the whole artifact file (u64 LE), see below
+//! 32      ...   four length-prefixed UTF-8 strings (u16 LE length, then bytes):
 //!               producer version (aot-build's crate version), target triple,
 //!               CPU features (comma separated), codegen settings (`key=value`, comma separated)
 //! ```
 //!
 //! Decoding checks every length against the section size; a mismatch is reported with both
 //! sides named (see [`super::read::LoadError`]).
+//!
+//! The checksum ([`super::checksum`]) covers every byte of the ELF file, headers, section table
+//! and symbols included, computed with the checksum field itself reading as zero. The section is
+//! 8-byte aligned, so the field is an aligned word of the file. [`CompatRecord::encode`] writes
+//! zero there; `write::ArtifactBuilder::finish` fills it in once the whole file is laid out, and
+//! `read::verify_checksum` checks it. [`CompatRecord`] does not carry it: it describes what the
+//! code needs, and the checksum is a property of the finished file.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -24,8 +33,19 @@ use alloc::vec::Vec;
 /// Magic bytes at the start of the compatibility record.
 pub const COMPAT_MAGIC: [u8; 8] = *b"\0aotwasm";
 
+/// Offset of the checksum field (u64 LE) in the record.
+pub const CHECKSUM_OFFSET: usize = 24;
+
 /// Record flag: memories use explicit bounds checks instead of guard pages.
 pub const FLAG_EXPLICIT_BOUNDS_CHECKS: u8 = 0x1;
+/// Record flag: the code counts fuel in `VMStoreContext::fuel_consumed` and traps with
+/// `OutOfFuel` when it runs out.
+pub const FLAG_CONSUME_FUEL: u8 = 0x2;
+/// Record flag: the code checks the store's epoch deadline at function entries and loop headers.
+pub const FLAG_EPOCH_INTERRUPTION: u8 = 0x4;
+/// Every flag bit this format defines.
+pub const KNOWN_FLAGS: u8 =
+    FLAG_EXPLICIT_BOUNDS_CHECKS | FLAG_CONSUME_FUEL | FLAG_EPOCH_INTERRUPTION;
 
 /// What an artifact was compiled from.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -130,6 +150,16 @@ impl CompatRecord {
         self.flags & FLAG_EXPLICIT_BOUNDS_CHECKS != 0
     }
 
+    /// Whether the code meters fuel.
+    pub fn consumes_fuel(&self) -> bool {
+        self.flags & FLAG_CONSUME_FUEL != 0
+    }
+
+    /// Whether the code checks the epoch deadline.
+    pub fn epoch_interruption(&self) -> bool {
+        self.flags & FLAG_EPOCH_INTERRUPTION != 0
+    }
+
     /// Encodes the record.
     ///
     /// # Panics
@@ -140,6 +170,8 @@ impl CompatRecord {
         out.extend_from_slice(&self.format_version.to_le_bytes());
         out.extend_from_slice(&[self.kind.to_u8(), self.flags, self.pointer_width, 0]);
         out.extend_from_slice(&self.wasm_features.to_le_bytes());
+        // The checksum, filled in when the whole artifact is written.
+        out.extend_from_slice(&0u64.to_le_bytes());
         for s in [
             &self.producer,
             &self.target,
@@ -169,13 +201,15 @@ impl CompatRecord {
         }
         let [kind, flags, pointer_width, _] = r.array("kind")?;
         let kind = Kind::from_u8(kind).ok_or(DecodeError::Invalid("kind"))?;
-        if flags & !FLAG_EXPLICIT_BOUNDS_CHECKS != 0 {
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(DecodeError::Invalid("flags"));
         }
         if !matches!(pointer_width, 4 | 8) {
             return Err(DecodeError::Invalid("pointer width"));
         }
         let wasm_features = u64::from_le_bytes(r.array("wasm features")?);
+        // Checked against the whole file by `read::verify_checksum`, not here.
+        let _checksum: [u8; 8] = r.array("checksum")?;
         let producer = r.string("producer")?;
         let target = r.string("target")?;
         let cpu_features = r.string("cpu features")?;
@@ -259,6 +293,31 @@ mod tests {
         for len in 0..bytes.len() {
             assert!(CompatRecord::decode(&bytes[..len]).is_err(), "len {len}");
         }
+    }
+
+    #[test]
+    fn checksum_field_is_at_its_offset_and_zero() {
+        let bytes = sample().encode();
+        assert_eq!(bytes[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8], [0; 8]);
+        // The producer string's length follows it.
+        assert_eq!(bytes[CHECKSUM_OFFSET + 8..CHECKSUM_OFFSET + 10], [5, 0]);
+        let mut patched = bytes.clone();
+        patched[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8].copy_from_slice(&[0xab; 8]);
+        assert_eq!(CompatRecord::decode(&patched), Ok(sample()));
+    }
+
+    #[test]
+    fn flags_round_trip_and_unknown_bits_are_refused() {
+        let mut r = sample();
+        r.flags = FLAG_CONSUME_FUEL | FLAG_EPOCH_INTERRUPTION;
+        let decoded = CompatRecord::decode(&r.encode()).unwrap();
+        assert!(decoded.consumes_fuel() && decoded.epoch_interruption());
+        assert!(!decoded.explicit_bounds_checks());
+        r.flags = 0x8;
+        assert_eq!(
+            CompatRecord::decode(&r.encode()),
+            Err(DecodeError::Invalid("flags"))
+        );
     }
 
     #[test]

@@ -3,12 +3,17 @@
 //!
 //! Nothing here executes or maps code; that is `vm::code_memory`'s job.
 
+use super::checksum::checksum_with_zeroed_field;
 use super::format::*;
-use super::header::{CompatRecord, DecodeError, Kind};
+use super::header::{CHECKSUM_OFFSET, COMPAT_MAGIC, CompatRecord, DecodeError, Kind};
+use super::module::{ConstExpr, ConstOp, ElemItems, ElemKind, ModuleInfo};
 use super::trap::TrapTable;
+use super::types::ValType;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
+use core::ops::Range;
 use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
 use object::{Endianness, Object, ObjectSection};
 
@@ -51,6 +56,14 @@ pub enum LoadError {
     },
     /// The code uses a CPU feature this machine lacks.
     MissingCpuFeature(String),
+    /// The artifact's checksum does not match its bytes: the file was damaged after it was
+    /// written (truncated, corrupted on disk or in transit, or edited).
+    ChecksumMismatch {
+        /// The checksum stored in the compatibility record.
+        stored: u64,
+        /// The checksum of the bytes as loaded.
+        computed: u64,
+    },
     /// A section's contents are malformed.
     Malformed {
         /// The section.
@@ -92,6 +105,11 @@ impl fmt::Display for LoadError {
             LoadError::MissingCpuFeature(feat) => write!(
                 f,
                 "artifact code uses CPU feature `{feat}`, which this machine does not have"
+            ),
+            LoadError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "artifact checksum mismatch: the file was damaged after aot-build wrote it \
+                 (stored checksum {stored:#018x}, bytes hash to {computed:#018x})"
             ),
             LoadError::Malformed { section, reason } => {
                 write!(f, "malformed `{section}` section: {reason}")
@@ -265,6 +283,314 @@ impl<'a> ArtifactRef<'a> {
             data: section(SECTION_DATA)?,
         })
     }
+}
+
+/// Checks the artifact checksum (see [`super::checksum`] and [`super::header`]): the bytes must
+/// hash, with the checksum field reading as zero, to the value stored in that field.
+///
+/// Only the ELF section table is read to find the compatibility record, by hand and with every
+/// offset checked, so `bytes` need not be aligned. The record's magic and format version are
+/// checked before the checksum, so that an artifact of another format version (whose record may
+/// be laid out differently) is reported as such rather than as damaged.
+///
+/// # Errors
+/// [`LoadError::ChecksumMismatch`] if the bytes were damaged; [`LoadError::NotElf`],
+/// [`LoadError::MissingSection`], [`LoadError::BadCompatRecord`] or
+/// [`LoadError::FormatVersion`] if the record cannot be found or read.
+pub fn verify_checksum(bytes: &[u8]) -> Result<(), LoadError> {
+    let (field, stored) = checksum_field(bytes)?;
+    let computed = checksum_with_zeroed_field(bytes, field).ok_or_else(|| {
+        LoadError::BadCompatRecord("checksum field is not 8-byte aligned in the file".into())
+    })?;
+    if computed != stored {
+        return Err(LoadError::ChecksumMismatch { stored, computed });
+    }
+    Ok(())
+}
+
+/// Computes the checksum of a finished artifact and stores it in its compatibility record (which
+/// must hold zero there, as [`CompatRecord::encode`] writes it). Used by the artifact writer, and
+/// by tests that patch an artifact on purpose and need it to pass the checksum.
+///
+/// # Errors
+/// As [`verify_checksum`], when the record cannot be found.
+pub fn seal_checksum(bytes: &mut [u8]) -> Result<(), LoadError> {
+    let (field, _) = checksum_field(bytes)?;
+    bytes[field..field + 8].fill(0);
+    let sum = checksum_with_zeroed_field(bytes, field).ok_or_else(|| {
+        LoadError::BadCompatRecord("checksum field is not 8-byte aligned in the file".into())
+    })?;
+    bytes[field..field + 8].copy_from_slice(&sum.to_le_bytes());
+    Ok(())
+}
+
+/// The file offset of the checksum field and the value stored there, after checking the
+/// record's magic and format version.
+fn checksum_field(bytes: &[u8]) -> Result<(usize, u64), LoadError> {
+    let record = elf_section_range(bytes, SECTION_COMPAT)?;
+    let rec = &bytes[record.clone()];
+    if rec.get(..8) != Some(&COMPAT_MAGIC[..]) {
+        return Err(LoadError::BadCompatRecord("bad magic".into()));
+    }
+    let version = rec
+        .get(8..12)
+        .map(|v| u32::from_le_bytes(v.try_into().unwrap()))
+        .ok_or_else(|| LoadError::BadCompatRecord("truncated format version".into()))?;
+    if version != FORMAT_VERSION {
+        return Err(LoadError::FormatVersion {
+            artifact: version,
+            runtime: FORMAT_VERSION,
+        });
+    }
+    let stored = rec
+        .get(CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8)
+        .map(|v| u64::from_le_bytes(v.try_into().unwrap()))
+        .ok_or_else(|| LoadError::BadCompatRecord("truncated checksum".into()))?;
+    Ok((record.start + CHECKSUM_OFFSET, stored))
+}
+
+/// The file range of the contents of section `name` of a little-endian ELF64 file, read by hand
+/// (the artifact writer always emits little-endian ELF64), every offset and size checked against
+/// `bytes`. The first section of that name wins, as with `object`'s `section_by_name`.
+fn elf_section_range(bytes: &[u8], name: &'static str) -> Result<Range<usize>, LoadError> {
+    let not_elf = |what: &str| LoadError::NotElf(format!("{what} (while locating `{name}`)"));
+    let u16_at = |at: usize| -> Option<u16> {
+        Some(u16::from_le_bytes(
+            bytes.get(at..at.checked_add(2)?)?.try_into().ok()?,
+        ))
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(
+            bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
+    };
+    let u64_at = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(
+            bytes.get(at..at.checked_add(8)?)?.try_into().ok()?,
+        ))
+    };
+    // e_ident: magic, ELFCLASS64, ELFDATA2LSB.
+    if bytes.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
+        return Err(not_elf("not a little-endian ELF64 file"));
+    }
+    let shoff = u64_at(0x28).ok_or_else(|| not_elf("truncated ELF header"))?;
+    let shentsize = u16_at(0x3a).ok_or_else(|| not_elf("truncated ELF header"))?;
+    let shnum = u16_at(0x3c).ok_or_else(|| not_elf("truncated ELF header"))?;
+    let shstrndx = u16_at(0x3e).ok_or_else(|| not_elf("truncated ELF header"))?;
+    if shentsize != 64 {
+        return Err(not_elf("unexpected section header size"));
+    }
+    let header = |i: u16| -> Option<usize> {
+        let at = usize::try_from(shoff)
+            .ok()?
+            .checked_add(usize::from(i) * 64)?;
+        (at.checked_add(64)? <= bytes.len()).then_some(at)
+    };
+    let contents = |at: usize| -> Option<Range<usize>> {
+        if u32_at(at + 4)? == object::elf::SHT_NOBITS {
+            return Some(0..0);
+        }
+        let start = usize::try_from(u64_at(at + 0x18)?).ok()?;
+        let end = start.checked_add(usize::try_from(u64_at(at + 0x20)?).ok()?)?;
+        (end <= bytes.len()).then_some(start..end)
+    };
+    let strtab = header(shstrndx)
+        .and_then(contents)
+        .ok_or_else(|| not_elf("section name table out of bounds"))?;
+    for i in 0..shnum {
+        let at = header(i).ok_or_else(|| not_elf("section header out of bounds"))?;
+        let name_off = u32_at(at).unwrap() as usize;
+        let found = strtab
+            .start
+            .checked_add(name_off)
+            .filter(|&start| start < strtab.end)
+            .map(|start| &bytes[start..strtab.end])
+            .and_then(|names| names.split(|&b| b == 0).next())
+            .is_some_and(|n| n == name.as_bytes());
+        if found {
+            return contents(at).ok_or_else(|| not_elf("section contents out of bounds"));
+        }
+    }
+    Err(LoadError::MissingSection(name))
+}
+
+/// Checks what the structural validation of the metadata (the runtime's `validate_info`: counts,
+/// entity indices of imports and exports, section ranges) leaves out, so that instantiation can
+/// index and evaluate without checking again: constant expressions (stack discipline, result
+/// type, every index), element and data segments (target table or memory, offset, items), table
+/// initializers, the start function, limits, and the function-name map.
+///
+/// Constant expressions may read imported globals and globals defined before the one being
+/// initialised (WebAssembly 2.0 allows only imported ones; the extended-constant and GC proposals
+/// allow earlier immutable ones), never a mutable one.
+///
+/// # Errors
+/// [`LoadError::Malformed`] naming `.aot.info` and the first inconsistency.
+pub fn check_module_info(info: &ModuleInfo) -> Result<(), LoadError> {
+    let bad = |reason: String| Err(malformed(SECTION_INFO, &reason));
+    for (i, m) in info.memories.iter().enumerate() {
+        if m.limits.max.is_some_and(|max| max < m.limits.min) {
+            return bad(format!("memory {i}: minimum above maximum"));
+        }
+    }
+    for (i, t) in info.tables.iter().enumerate() {
+        let too_big = |n: u64| n > u64::from(u32::MAX);
+        if too_big(t.limits.min) || t.limits.max.is_some_and(too_big) {
+            return bad(format!("table {i}: more than 2^32 - 1 elements"));
+        }
+        if t.limits.max.is_some_and(|max| max < t.limits.min) {
+            return bad(format!("table {i}: minimum above maximum"));
+        }
+    }
+    if let Some(start) = info.start {
+        let ty = info
+            .funcs
+            .get(start.index())
+            .and_then(|t| info.types.get(t.index()));
+        if !ty.is_some_and(|ty| ty.params.is_empty() && ty.results.is_empty()) {
+            return bad(format!(
+                "start function {} out of range or not of type [] -> []",
+                start.0
+            ));
+        }
+    }
+    let n_imported_globals = info.num_imported.globals as usize;
+    for (i, init) in info.global_inits.iter().enumerate() {
+        let global = n_imported_globals + i;
+        let Some(ty) = info.globals.get(global) else {
+            return bad("more global initializers than defined globals".into());
+        };
+        check_const(info, init, ty.content, global).map_err(|e| {
+            malformed(
+                SECTION_INFO,
+                &format!("initializer of global {global}: {e}"),
+            )
+        })?;
+    }
+    let n_imported_tables = info.num_imported.tables as usize;
+    if info.table_inits.len() != info.tables.len().saturating_sub(n_imported_tables) {
+        return bad("one initializer slot per defined table expected".into());
+    }
+    for (i, init) in info.table_inits.iter().enumerate() {
+        let table = n_imported_tables + i;
+        if let Some(init) = init {
+            check_const(info, init, info.tables[table].element, info.globals.len()).map_err(
+                |e| malformed(SECTION_INFO, &format!("initializer of table {table}: {e}")),
+            )?;
+        }
+    }
+    for (i, seg) in info.elems.iter().enumerate() {
+        let fail = |e: &str| {
+            Err(malformed(
+                SECTION_INFO,
+                &format!("element segment {i}: {e}"),
+            ))
+        };
+        if !seg.ty.is_ref() {
+            return fail("not of a reference type");
+        }
+        if let ElemKind::Active { table, offset } = &seg.kind {
+            let Some(t) = info.tables.get(table.index()) else {
+                return fail("table out of range");
+            };
+            if t.element != seg.ty {
+                return fail("element type differs from the table's");
+            }
+            if let Err(e) = check_const(info, offset, ValType::I32, info.globals.len()) {
+                return fail(&format!("offset: {e}"));
+            }
+        }
+        match &seg.items {
+            ElemItems::Funcs(funcs) => {
+                if seg.ty != ValType::FuncRef {
+                    return fail("function indices in a segment that is not of funcref");
+                }
+                if funcs.iter().any(|f| f.index() >= info.funcs.len()) {
+                    return fail("function index out of range");
+                }
+            }
+            ElemItems::Exprs(exprs) => {
+                for e in exprs {
+                    if let Err(e) = check_const(info, e, seg.ty, info.globals.len()) {
+                        return fail(&format!("item: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let Some((memory, offset)) = &seg.active {
+            if memory.index() >= info.memories.len() {
+                return bad(format!("data segment {i}: memory out of range"));
+            }
+            check_const(info, offset, ValType::I32, info.globals.len())
+                .map_err(|e| malformed(SECTION_INFO, &format!("data segment {i} offset: {e}")))?;
+        }
+    }
+    let names_ok = info.func_names.windows(2).all(|w| w[0].0 < w[1].0)
+        && info
+            .func_names
+            .last()
+            .is_none_or(|(f, _)| f.index() < info.funcs.len());
+    if !names_ok {
+        return bad("function names out of order or out of range".into());
+    }
+    Ok(())
+}
+
+/// Checks that `expr` is a valid constant expression of type `ty`, reading only immutable
+/// globals below `globals_visible`.
+fn check_const(
+    info: &ModuleInfo,
+    expr: &ConstExpr,
+    ty: ValType,
+    globals_visible: usize,
+) -> Result<(), String> {
+    let mut stack: Vec<ValType> = Vec::new();
+    for op in expr.0.iter() {
+        let pushed = match *op {
+            ConstOp::I32Const(_) => ValType::I32,
+            ConstOp::I64Const(_) => ValType::I64,
+            ConstOp::F32Const(_) => ValType::F32,
+            ConstOp::F64Const(_) => ValType::F64,
+            ConstOp::V128Const(_) => ValType::V128,
+            ConstOp::GlobalGet(g) => {
+                let global = info
+                    .globals
+                    .get(g.index())
+                    .filter(|_| g.index() < globals_visible)
+                    .ok_or_else(|| format!("global.get {} out of range", g.0))?;
+                if global.mutable {
+                    return Err(format!("global.get {} of a mutable global", g.0));
+                }
+                global.content
+            }
+            ConstOp::RefNull(t) if t.is_ref() => t,
+            ConstOp::RefNull(t) => return Err(format!("ref.null of non-reference type {t}")),
+            ConstOp::RefFunc(f) if f.index() < info.funcs.len() => ValType::FuncRef,
+            ConstOp::RefFunc(f) => return Err(format!("ref.func {} out of range", f.0)),
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                binary(&mut stack, ValType::I32)?
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                binary(&mut stack, ValType::I64)?
+            }
+        };
+        stack.push(pushed);
+    }
+    match stack[..] {
+        [t] if t == ty => Ok(()),
+        _ => Err(format!("does not produce exactly one {ty}")),
+    }
+}
+
+fn binary(stack: &mut Vec<ValType>, ty: ValType) -> Result<ValType, String> {
+    for _ in 0..2 {
+        if stack.pop() != Some(ty) {
+            return Err(format!("{ty} arithmetic without two {ty} operands"));
+        }
+    }
+    Ok(ty)
 }
 
 fn malformed(section: &'static str, reason: &str) -> LoadError {

@@ -3,8 +3,10 @@
 //!
 //! Codes 1 to 11 are core Wasm traps, recorded in trap tables by the compiler. Codes 12 to 25 are
 //! canonical ABI and component traps: the runtime raises them from safe Rust while lifting,
-//! lowering or managing handles, so they never appear in a trap table. Codes are part of the
-//! artifact format: an existing code never changes its number.
+//! lowering or managing handles, so they never appear in a trap table. Codes 26 and 27 are the
+//! traps of fuel metering and epoch interruption, recorded in trap tables of code compiled with
+//! those options. Codes are part of the artifact format: an existing code never changes its
+//! number.
 
 use core::fmt;
 
@@ -66,6 +68,11 @@ pub enum Trap {
     BorrowsRemain = 24,
     /// A component instance has more than `2^28 - 1` handles.
     HandleTableFull = 25,
+    /// The store ran out of fuel (code compiled with `aot_build::Config::consume_fuel`).
+    OutOfFuel = 26,
+    /// The store's epoch deadline was reached (code compiled with
+    /// `aot_build::Config::epoch_interruption`).
+    Interrupt = 27,
 }
 
 impl Trap {
@@ -96,6 +103,8 @@ impl Trap {
         Trap::ResourceBorrowed,
         Trap::BorrowsRemain,
         Trap::HandleTableFull,
+        Trap::OutOfFuel,
+        Trap::Interrupt,
     ];
 
     /// The byte stored in the trap table.
@@ -137,6 +146,8 @@ impl Trap {
             Trap::ResourceBorrowed => "resource is borrowed",
             Trap::BorrowsRemain => "borrow handles remain at the end of the call",
             Trap::HandleTableFull => "handle table full",
+            Trap::OutOfFuel => "all fuel consumed by webassembly",
+            Trap::Interrupt => "interrupt",
         }
     }
 }
@@ -210,17 +221,19 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_are_stable() {
-        assert_eq!(Trap::ALL.len(), 25);
+        assert_eq!(Trap::ALL.len(), 27);
         for (i, &trap) in Trap::ALL.iter().enumerate() {
             assert_eq!(usize::from(trap.to_u8()), i + 1, "{trap:?}");
             assert_eq!(Trap::from_u8(trap.to_u8()), Some(trap));
         }
         assert_eq!(Trap::from_u8(0), None);
-        assert_eq!(Trap::from_u8(26), None);
+        assert_eq!(Trap::from_u8(28), None);
         // Core codes are part of the format: they never move.
         assert_eq!(Trap::HostError.to_u8(), 11);
         assert_eq!(Trap::CannotLeaveComponent.to_u8(), 12);
         assert_eq!(Trap::HandleTableFull.to_u8(), 25);
+        assert_eq!(Trap::OutOfFuel.to_u8(), 26);
+        assert_eq!(Trap::Interrupt.to_u8(), 27);
     }
 
     #[test]

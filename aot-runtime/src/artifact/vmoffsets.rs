@@ -25,6 +25,10 @@
 //! VMStoreContext (one per store)
 //! +0   stack_limit: usize     lowest stack pointer wasm may use (checked in prologues)
 //! +8   entry_sp: usize        stack pointer saved by the innermost host-to-wasm entry
+//! +16  fuel_consumed: i64     minus the fuel left; fuel-metered code adds to it and runs out
+//!                             when it is no longer negative
+//! +24  epoch_deadline: u64    epoch at which epoch-checking code is interrupted
+//! +32  epoch_ptr: *const u64  the epoch counter (an `AtomicU64`), never changes
 //! ```
 //!
 //! A funcref value is a `*const VMFuncRef` (null is 0); an externref value is a pointer-sized
@@ -43,8 +47,14 @@ pub const VMHOSTFUNC_ARRAY_CALL: u32 = 8;
 pub const VMSTORE_STACK_LIMIT: u32 = 0;
 /// `VMStoreContext::entry_sp`.
 pub const VMSTORE_ENTRY_SP: u32 = 8;
-/// Size of `VMStoreContext`.
-pub const VMSTORE_SIZE: u32 = 16;
+/// `VMStoreContext::fuel_consumed` (`i64`).
+pub const VMSTORE_FUEL_CONSUMED: u32 = 16;
+/// `VMStoreContext::epoch_deadline` (`u64`).
+pub const VMSTORE_EPOCH_DEADLINE: u32 = 24;
+/// `VMStoreContext::epoch_ptr` (`*const u64`).
+pub const VMSTORE_EPOCH_PTR: u32 = 32;
+/// Size of the part of `VMStoreContext` compiled code uses.
+pub const VMSTORE_SIZE: u32 = 40;
 
 /// Size of a `ValRaw` slot in the array calling convention.
 pub const VAL_RAW_SIZE: u32 = 16;

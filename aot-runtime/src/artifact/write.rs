@@ -7,7 +7,8 @@
 //! ELF64 header   e_machine = target arch, e_flags = EF_AOT_MODULE | EF_AOT_COMPONENT
 //! .text          every function and trampoline, calls already resolved (PC-relative)
 //!                  [func 0][func 1]...[array trampolines][wasm-to-host trampolines]
-//! .aot.compat    CompatRecord (see header.rs), read first
+//! .aot.compat    CompatRecord (see header.rs), read first; its checksum field is filled in
+//!                last, over the whole file (see checksum.rs)
 //! .aot.info      ModuleInfo, postcard
 //! .aot.funcs     [text_offset, text_len, array_trampoline, wasm_offset] u32 LE per function
 //! .aot.traps     count u32 | text offsets u32 × count | trap codes u8 × count
@@ -167,8 +168,15 @@ impl ArtifactBuilder {
         let text = obj.section_id(StandardSection::Text);
         obj.set_section_data(text, self.text, 16);
         for sym in self.symbols {
+            // ELF symbol names end at a NUL byte, and Wasm names may contain one (the writer
+            // would panic): spell it out.
+            let name = if sym.name.contains('\0') {
+                sym.name.replace('\0', "\\0")
+            } else {
+                sym.name
+            };
             obj.add_symbol(Symbol {
-                name: sym.name.into_bytes(),
+                name: name.into_bytes(),
                 value: u64::from(sym.offset),
                 size: u64::from(sym.len),
                 kind: SymbolKind::Text,
@@ -194,6 +202,8 @@ impl ArtifactBuilder {
             );
             obj.set_section_data(id, bytes, align);
         }
-        obj.write().expect("writing the artifact ELF file")
+        let mut bytes = obj.write().expect("writing the artifact ELF file");
+        super::read::seal_checksum(&mut bytes).expect("the artifact just written has a record");
+        bytes
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! [`CodeRegistry`]: the text ranges of the modules a store instantiated, which the signal
 //! handler searches (without allocating or locking) to decide whether a fault is a wasm trap.
+//! One range may hold several modules: the static modules of a component share one `.text`
+//! (and one trap table), each owning a sub-range of the function table.
 
 use crate::artifact::trap::TrapTable;
 use crate::error::{Error, Result};
@@ -11,7 +13,7 @@ use crate::module::Module;
 use crate::prelude::*;
 use memmap2::{Mmap, MmapMut};
 
-/// A module's published machine code.
+/// An artifact's published machine code (shared by all the modules of a component).
 pub(crate) struct CodeMemory {
     /// `None` for an empty `.text`.
     mmap: Option<Mmap>,
@@ -80,27 +82,37 @@ fn clear_icache(start: usize, len: usize) {
 #[cfg(not(target_arch = "aarch64"))]
 fn clear_icache(_start: usize, _len: usize) {}
 
-/// One registered module: its text range and trap table.
+/// One registered text range: its trap table and the modules whose code it holds.
 pub(crate) struct CodeRange {
     pub(crate) start: usize,
     pub(crate) end: usize,
     traps_ptr: *const u8,
     traps_len: usize,
-    pub(crate) module: Module,
+    /// Every instantiated module of the artifact (one for a module artifact, up to one per
+    /// static module for a component); they share the code and the trap table.
+    modules: Vec<Module>,
 }
 
-// SAFETY: the raw pointer designates bytes owned by `module` (immutable, kept alive by it).
+// SAFETY: the raw pointer designates bytes owned by `modules[0]` (immutable, kept alive by it).
 unsafe impl Send for CodeRange {}
 
 impl CodeRange {
-    /// The module's trap table.
+    /// The trap table of the range's artifact.
     pub(crate) fn traps(&self) -> TrapTable<'_> {
-        // SAFETY: `traps_ptr..+traps_len` is the trap section of `self.module`'s artifact bytes,
-        // which the module owns (or borrows for 'static), never mutates and keeps alive at least
-        // as long as `self`.
+        // SAFETY: `traps_ptr..+traps_len` is the trap section of the artifact bytes of
+        // `self.modules[0]` (shared by every module of the range), which the module owns (or
+        // borrows for 'static), never mutates and keeps alive at least as long as `self`.
         let bytes = unsafe { core::slice::from_raw_parts(self.traps_ptr, self.traps_len) };
         // The section was validated at load; an empty table is the safe fallback.
         TrapTable::parse(bytes).unwrap_or_else(|| TrapTable::parse(&[0; 4]).expect("empty table"))
+    }
+
+    /// The module whose function table holds `text_offset`, with the defined function there.
+    /// `None` for trampolines, which belong to no function.
+    pub(crate) fn function_at(&self, text_offset: u32) -> Option<(&Module, usize)> {
+        self.modules
+            .iter()
+            .find_map(|m| Some((m, m.funcs().lookup(text_offset)?)))
     }
 }
 
@@ -111,7 +123,8 @@ pub(crate) struct CodeRegistry {
 }
 
 impl CodeRegistry {
-    /// Adds `module` unless it is already registered (or has no code).
+    /// Adds `module` unless it is already registered (or has no code). A module sharing the
+    /// text of a registered one (another module of the same component) joins its range.
     pub(crate) fn register(&mut self, module: &Module) {
         let start = module.code().text_base();
         let len = module.code().text_len();
@@ -119,7 +132,13 @@ impl CodeRegistry {
             return;
         }
         let pos = match self.ranges.binary_search_by_key(&start, |r| r.start) {
-            Ok(_) => return,
+            Ok(i) => {
+                let modules = &mut self.ranges[i].modules;
+                if !modules.iter().any(|m| m.ptr_eq(module)) {
+                    modules.push(module.clone());
+                }
+                return;
+            }
             Err(pos) => pos,
         };
         let traps = module.traps_bytes();
@@ -130,12 +149,12 @@ impl CodeRegistry {
                 end: start + len,
                 traps_ptr: traps.as_ptr(),
                 traps_len: traps.len(),
-                module: module.clone(),
+                modules: vec![module.clone()],
             },
         );
     }
 
-    /// The module whose text contains `pc`. Called from the signal handler: allocates nothing.
+    /// The text range that contains `pc`. Called from the signal handler: allocates nothing.
     pub(crate) fn lookup(&self, pc: usize) -> Option<&CodeRange> {
         let i = self
             .ranges
@@ -148,13 +167,14 @@ impl CodeRegistry {
     /// A wasm-to-host trampoline for type `type_id` from any registered module.
     pub(crate) fn wasm_to_host_trampoline(&self, type_id: u32) -> Option<usize> {
         self.ranges.iter().find_map(|r| {
-            let info = r.module.info();
-            r.module
-                .type_ids()
-                .iter()
-                .zip(&info.wasm_to_host_trampolines)
-                .find(|(id, off)| **id == type_id && **off != u32::MAX)
-                .map(|(_, off)| r.start + *off as usize)
+            r.modules.iter().find_map(|module| {
+                module
+                    .type_ids()
+                    .iter()
+                    .zip(&module.info().wasm_to_host_trampolines)
+                    .find(|(id, off)| **id == type_id && **off != u32::MAX)
+                    .map(|(_, off)| r.start + *off as usize)
+            })
         })
     }
 }

@@ -1,7 +1,8 @@
 //! The `unsafe` entry points of the public API: constructing an [`EmbeddedModule`] (or
-//! component) from bytes, and [`Module::deserialize`]. Both only promise that the bytes come
-//! from `aot-build`; everything that can be checked (format version, target, producer version,
-//! kind, section layout) is still checked when the module is loaded.
+//! component) from bytes, [`Module::deserialize`] and `component::Component::deserialize`. They
+//! only promise that the bytes come from `aot-build`; everything that can be checked (format
+//! version, target, producer version, kind, section layout, metadata) is still checked when the
+//! module or component is loaded.
 
 use crate::error::Result;
 use crate::module::{EmbeddedComponent, EmbeddedModule, Module};
@@ -46,5 +47,23 @@ impl Module {
     /// A [`crate::LoadError`] describing the first incompatibility or malformation found.
     pub unsafe fn deserialize(bytes: &[u8]) -> Result<Module> {
         Module::load_copy(bytes)
+    }
+}
+
+#[cfg(feature = "component-model")]
+impl crate::component::Component {
+    /// Loads component artifact bytes that are not embedded in the program (read from a file,
+    /// say). The bytes are copied into an owned, aligned buffer; `.text` is copied again into
+    /// executable pages, once for all the component's core modules.
+    ///
+    /// # Safety
+    /// As for [`Module::deserialize`]: `bytes` must have been produced by `aot-build`. An
+    /// artifact of another format version, target, `aot-build` version or kind (a core module)
+    /// is still detected and refused, as is a malformed plan.
+    ///
+    /// # Errors
+    /// A [`crate::LoadError`] describing the first incompatibility or malformation found.
+    pub unsafe fn deserialize(bytes: &[u8]) -> Result<crate::component::Component> {
+        crate::component::Component::load_copy(bytes)
     }
 }

@@ -7,13 +7,19 @@
 //! is caught, recorded as a bug error for `call_wasm` to report, and reported to the compiled
 //! code as a failure.
 //!
+//! `memory.grow` and `table.grow` also consult the store's resource limiter, which knows the
+//! store's data type `T`: they reach it through the [`LimiterHook`] that `Store::limiter`
+//! installed in the `VMStoreContext`.
+//!
 //! [`Builtin::ALL`]: crate::artifact::builtins::Builtin::ALL
 
 use super::vmcontext::VMStoreContext;
+use crate::artifact::builtins::GROW_TRAP;
 use crate::artifact::{DataIndex, ElemIndex, MemoryIndex, TableIndex};
-use crate::error::Error;
+use crate::error::{Error, Result};
+use crate::limits::ResourceLimiter;
 use crate::prelude::*;
-use crate::store::{Pending, StoreOpaque};
+use crate::store::{Pending, StoreInner, StoreOpaque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins table, laid out as compiled code indexes it.
@@ -29,6 +35,7 @@ struct Builtins {
     table_copy: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     table_init: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     elem_drop: extern "C" fn(*mut u8, u32),
+    new_epoch: extern "C" fn(*mut u8) -> u32,
 }
 
 static BUILTINS: Builtins = Builtins {
@@ -42,6 +49,7 @@ static BUILTINS: Builtins = Builtins {
     table_copy,
     table_init,
     elem_drop,
+    new_epoch,
 };
 
 /// The address compiled code receives as `vmctx->builtins`.
@@ -69,6 +77,82 @@ fn with_instance<R>(vmctx: *mut u8, on_panic: R, f: impl FnOnce(&mut StoreOpaque
             let store = unsafe { &mut *store_ptr };
             store.pending = Some(Pending::Error(Error::bug("a builtin panicked")));
             on_panic
+        }
+    }
+}
+
+/// What a builtin does with the store and its resource limiter.
+pub(crate) type LimitedFn<'a> =
+    &'a mut dyn FnMut(&mut StoreOpaque, Option<&mut dyn ResourceLimiter>);
+
+/// Runs a [`LimitedFn`] on the store at an address (`VMStoreContext::store`): the one function
+/// that knows the store's `T`, monomorphized by [`limiter_hook`].
+pub(crate) type LimiterHook = fn(usize, LimitedFn<'_>);
+
+/// The hook of stores of data type `T`.
+pub(crate) fn limiter_hook<T: 'static>() -> LimiterHook {
+    run_with_limiter::<T>
+}
+
+fn run_with_limiter<T: 'static>(store: usize, f: LimitedFn<'_>) {
+    // SAFETY: this hook is installed only by `Store::<T>::limiter` into that store's
+    // `VMStoreContext`, and `store` is the address `call_wasm` recorded there from its
+    // `&mut StoreInner<T>`; the builtins (the only callers) run while that call is in progress
+    // and nothing else uses the store meanwhile (see `with_instance`).
+    let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+    inner.with_limiter(|opaque, limiter| f(opaque, limiter));
+}
+
+/// Like [`with_instance`], also lending the store's resource limiter when it has one.
+fn with_limited_instance<R>(
+    vmctx: *mut u8,
+    on_panic: R,
+    f: impl FnOnce(&mut StoreOpaque, Option<&mut dyn ResourceLimiter>, u32) -> R,
+) -> R {
+    // SAFETY: as in `with_instance`: offsets 8 and 32 are the store and instance fields of the
+    // caller's live VM context. Only `Cell` fields of the store context are read.
+    let (hook, store, instance) = unsafe {
+        let store_cx = &**vmctx.add(8).cast::<*const VMStoreContext>();
+        (
+            store_cx.limiter_hook.get(),
+            store_cx.store.get(),
+            *vmctx.add(32).cast::<usize>() as u32,
+        )
+    };
+    let Some(hook) = hook else {
+        return with_instance(vmctx, on_panic, |s, i| f(s, None, i));
+    };
+    let mut f = Some(f);
+    let mut out = None;
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        hook(store, &mut |opaque, limiter| {
+            if let Some(f) = f.take() {
+                out = Some(f(opaque, limiter, instance));
+            }
+        })
+    }));
+    match (run, out) {
+        (Ok(()), Some(r)) => r,
+        _ => {
+            // SAFETY: as in `with_instance`; every reference the hook made is gone.
+            let opaque = unsafe { &mut *(store as *mut StoreOpaque) };
+            opaque.pending = Some(Pending::Error(Error::bug(
+                "a builtin or the resource limiter panicked",
+            )));
+            on_panic
+        }
+    }
+}
+
+/// The result of a grow builtin: the old size, `u32::MAX` (-1) when the growth failed, or
+/// [`GROW_TRAP`] with the error left in the store when it must trap.
+fn grow_result(store: &mut StoreOpaque, r: Result<Option<u64>>) -> u32 {
+    match r {
+        Ok(Some(old)) => old as u32,
+        Ok(None) => u32::MAX,
+        Err(e) => {
+            store.pending = Some(Pending::Error(e));
+            GROW_TRAP
         }
     }
 }
@@ -131,11 +215,10 @@ fn table_index(store: &StoreOpaque, instance: u32, table: u32) -> usize {
 }
 
 extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
-    with_instance(vmctx, u32::MAX, |store, inst| {
+    with_limited_instance(vmctx, GROW_TRAP, |store, limiter, inst| {
         let m = memory_index(store, inst, memory);
-        store.memories[m]
-            .grow(u64::from(delta))
-            .map_or(u32::MAX, |old| old as u32)
+        let r = store.memories[m].grow_limited(u64::from(delta), limiter);
+        grow_result(store, r)
     })
 }
 
@@ -199,11 +282,10 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
-    with_instance(vmctx, u32::MAX, |store, inst| {
+    with_limited_instance(vmctx, GROW_TRAP, |store, limiter, inst| {
         let t = table_index(store, inst, table);
-        store.tables[t]
-            .grow(u64::from(delta), init)
-            .map_or(u32::MAX, |old| old as u32)
+        let r = store.tables[t].grow_limited(u64::from(delta), init, limiter);
+        grow_result(store, r)
     })
 }
 
@@ -259,6 +341,10 @@ extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     })
 }
 
+extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
+    with_instance(vmctx, 0, |store, _| u32::from(store.epoch_deadline_moved()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +366,7 @@ mod tests {
             (Builtin::TableCopy, offset_of!(Builtins, table_copy)),
             (Builtin::TableInit, offset_of!(Builtins, table_init)),
             (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
+            (Builtin::NewEpoch, offset_of!(Builtins, new_epoch)),
         ];
         assert_eq!(fields.len(), Builtin::ALL.len());
         for (b, off) in fields {

@@ -60,9 +60,10 @@ impl VMGlobal {
     }
 }
 
-/// The per-store record compiled code reads (`stack_limit`) and `aot_enter` writes
-/// (`entry_sp`), followed by runtime-private fields. Fields are `Cell`s because compiled code,
-/// the signal handler and Rust all reach them through shared pointers.
+/// The per-store record compiled code reads (`stack_limit`, the epoch fields) and writes
+/// (`fuel_consumed`) and `aot_enter` writes (`entry_sp`), followed by runtime-private fields.
+/// Fields are `Cell`s because compiled code, the signal handler and Rust all reach them through
+/// shared pointers.
 #[repr(C)]
 pub(crate) struct VMStoreContext {
     /// Lowest stack pointer wasm may use; `usize::MAX` while no wasm runs (so any entry that
@@ -70,8 +71,19 @@ pub(crate) struct VMStoreContext {
     pub(crate) stack_limit: Cell<usize>,
     /// Stack pointer saved by the innermost `aot_enter`.
     pub(crate) entry_sp: Cell<usize>,
+    /// Minus the fuel left in the active part (see `limits.rs`); 0 at creation: a store starts
+    /// without fuel.
+    pub(crate) fuel_consumed: Cell<i64>,
+    /// The epoch at which epoch-checking code is interrupted; 0 at creation, so such code traps
+    /// until [`crate::Store::set_epoch_deadline`] is called (as in Wasmtime).
+    pub(crate) epoch_deadline: Cell<u64>,
+    /// The epoch counter compiled code reads: always the process-wide one.
+    pub(crate) epoch_ptr: Cell<usize>,
     /// Runtime-private: address of the `StoreInner<T>` (whose first field is the `StoreOpaque`).
     pub(crate) store: Cell<usize>,
+    /// Runtime-private: how builtins reach the store's resource limiter (set by
+    /// `Store::limiter`, for the store's `T`).
+    pub(crate) limiter_hook: Cell<Option<super::libcalls::LimiterHook>>,
 }
 
 impl VMStoreContext {
@@ -79,7 +91,11 @@ impl VMStoreContext {
         Self {
             stack_limit: Cell::new(usize::MAX),
             entry_sp: Cell::new(0),
+            fuel_consumed: Cell::new(0),
+            epoch_deadline: Cell::new(0),
+            epoch_ptr: Cell::new(crate::limits::epoch_counter_addr()),
             store: Cell::new(0),
+            limiter_hook: Cell::new(None),
         }
     }
 
@@ -265,7 +281,8 @@ impl Drop for VMContextAlloc {
 mod tests {
     use super::*;
     use crate::artifact::vmoffsets::{
-        VAL_RAW_SIZE, VMCounts, VMHOSTFUNC_ARRAY_CALL, VMOffsets, VMSTORE_ENTRY_SP, VMSTORE_SIZE,
+        VAL_RAW_SIZE, VMCounts, VMHOSTFUNC_ARRAY_CALL, VMOffsets, VMSTORE_ENTRY_SP,
+        VMSTORE_EPOCH_DEADLINE, VMSTORE_EPOCH_PTR, VMSTORE_FUEL_CONSUMED, VMSTORE_SIZE,
         VMSTORE_STACK_LIMIT,
     };
     use core::mem::{offset_of, size_of};
@@ -331,6 +348,18 @@ mod tests {
         assert_eq!(
             offset_of!(VMStoreContext, entry_sp) as u32,
             VMSTORE_ENTRY_SP
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, fuel_consumed) as u32,
+            VMSTORE_FUEL_CONSUMED
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_deadline) as u32,
+            VMSTORE_EPOCH_DEADLINE
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_ptr) as u32,
+            VMSTORE_EPOCH_PTR
         );
         // The runtime-private part follows the public one.
         assert_eq!(offset_of!(VMStoreContext, store) as u32, VMSTORE_SIZE);

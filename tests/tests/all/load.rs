@@ -146,7 +146,10 @@ fn rebuild(bytes: &[u8], extra: impl FnOnce(&mut write::Object<'_>, SectionId)) 
         }
     }
     extra(&mut obj, text.expect("artifact has .text"));
-    obj.write().unwrap()
+    let mut bytes = obj.write().unwrap();
+    // The layout changed: the checksum over the whole file must be computed again.
+    aot_runtime::artifact::read::seal_checksum(&mut bytes).unwrap();
+    bytes
 }
 
 #[test]

@@ -8,8 +8,10 @@
 // `aot_tests::load`).
 #![forbid(unsafe_code)]
 
+mod component;
 mod embed;
 mod host;
+mod limits;
 mod linking;
 mod load;
 mod memory;
