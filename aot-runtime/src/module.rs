@@ -551,5 +551,7 @@ pub(crate) fn validate_info(
     if info.global_inits.len() != info.globals.len() - info.num_imported.globals as usize {
         return bad("one initializer per defined global expected".into());
     }
-    Ok(())
+    // Segments, initializers, the start function, limits and names: every index they hold
+    // must be in range, so that instantiation never indexes out of bounds.
+    crate::artifact::read::check_module_info(info)
 }

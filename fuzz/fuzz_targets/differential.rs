@@ -2,15 +2,18 @@
 //! proposal aot-build supports), which aot-build compiles and both engines run; any difference in
 //! results, traps or exported state is a crash with the module's WAT in the message.
 //!
-//! The logic is `aot_tests::differential::run_input`, the same the seeded smoke test of
+//! The logic is `differential::run_input` (`tests/shared/differential.rs`), the same the seeded smoke test of
 //! `tests/tests/differential.rs` calls, so a crash input replays there too (see the README of
 //! this directory).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../tests/shared/differential.rs"]
+mod differential;
+
 fuzz_target!(|data: &[u8]| {
-    if let Err(divergence) = aot_tests::differential::run_input(data) {
+    if let Err(divergence) = differential::run_input(data) {
         panic!("divergence: {divergence}\n{}", divergence.wat());
     }
 });

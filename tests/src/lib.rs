@@ -7,8 +7,6 @@
 //! background thread or cache anything: each call compiles afresh.
 #![deny(unsafe_code)]
 
-pub mod differential;
-
 use aot_runtime::Module;
 
 /// Compiles Wasm text or binary with the default `aot-build` configuration (all supported

@@ -6,9 +6,14 @@
 //! stdout (so it shows when the test passes), after the seed, the reason and the WAT of each
 //! divergence; it fails when D > 0. Knobs: `AOT_DIFF_MODULES=<n>` (default 500) and
 //! `AOT_DIFF_SEED=<first seed>` (default 0) to run more or other seeds, `AOT_DIFF_THREADS=<n>`.
+
 #![forbid(unsafe_code)]
 
-use aot_tests::differential::{self, Divergence, Report};
+// The differential harness, shared with the fuzz target (fuzz/fuzz_targets/differential.rs).
+#[path = "../shared/differential.rs"]
+mod differential;
+
+use differential::{Divergence, Report};
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,11 +4,16 @@
 //! frames, indirect, and through host functions), and many threads sharing one `Module`,
 //! calling and trapping at the same time. Each trap is an `Err` of the right kind, and the store,
 //! the other instances and the host carry on.
+
 #![forbid(unsafe_code)]
+
+// The differential harness, shared with the fuzz target (fuzz/fuzz_targets/differential.rs).
+#[path = "../shared/differential.rs"]
+mod differential;
 
 use aot_build::BoundsChecks;
 use aot_runtime::{Caller, Instance, Linker, Module, Store, Trap, V128, Val, ValType};
-use aot_tests::differential::{self, Calls, Value};
+use differential::{Calls, Value};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

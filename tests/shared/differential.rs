@@ -25,6 +25,11 @@
 //! wasmi 2.0.0 miscompilation this run found (documented there); our side runs the module as
 //! generated.
 
+#![allow(
+    dead_code,
+    reason = "included by several test binaries and the fuzz target, each using a part"
+)]
+
 use aot_runtime as ours;
 use arbitrary::Unstructured;
 use core::fmt;
@@ -258,8 +263,8 @@ pub fn run_calls(
             ))
         })?;
     check_artifact_info(&artifact).map_err(diverge)?;
-    let module =
-        crate::load(&artifact).map_err(|e| diverge(format!("the artifact does not load: {e}")))?;
+    let module = aot_tests::load(&artifact)
+        .map_err(|e| diverge(format!("the artifact does not load: {e}")))?;
     let exports: Vec<(String, ours::ExternType)> = module
         .exports()
         .map(|e| (e.name().to_string(), e.ty()))
