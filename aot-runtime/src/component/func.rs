@@ -19,7 +19,7 @@ use super::context::{GuestMemory, LiftContext, LowerContext};
 use super::instantiate::{CallFrame, ResolvedOptions, resolve_func, resolve_options};
 use super::params::{self, LiftList, LowerList};
 use super::resources::{self, HandleCx};
-use super::typed::{ComponentNamedList, Lift, Lower};
+use super::typed::{ComponentNamedList, Lift, Lower, short_type_name};
 use super::types::{ComponentFunc, Type};
 use super::values::{Val, typecheck_val};
 use crate::artifact::Trap;
@@ -210,8 +210,8 @@ impl Func {
             Error::msg(format!(
                 "{what} has type `{}`, not `{} -> {}`: {e}",
                 types.display_func(ty),
-                rust_type_name::<P>(),
-                rust_type_name::<R>()
+                short_type_name::<P>(),
+                short_type_name::<R>()
             ))
         })?;
         Ok(TypedFunc {
@@ -254,25 +254,6 @@ pub(crate) fn typecheck_signature<P: ComponentNamedList, R: ComponentNamedList>(
     P::typecheck_named(&ty.params, types).map_err(|e| format!("parameters: {e}"))?;
     let results: Vec<InterfaceType> = ty.result.iter().copied().collect();
     R::typecheck_list(&results, types).map_err(|e| format!("results: {e}"))
-}
-
-/// `core::any::type_name` without module paths: `(u32, String)` rather than
-/// `(u32, alloc::string::String)`.
-pub(crate) fn rust_type_name<T: ?Sized>() -> String {
-    let full = core::any::type_name::<T>();
-    let mut out = String::with_capacity(full.len());
-    let mut word = String::new();
-    for c in full.chars() {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            word.push(c);
-        } else {
-            out.push_str(word.rsplit("::").next().unwrap_or(""));
-            word.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(word.rsplit("::").next().unwrap_or(""));
-    out
 }
 
 /// Host -> guest: calls the lifted function `func` with `params`, returning its lifted results.
@@ -530,7 +511,7 @@ impl<T: 'static> HostFuncDef<T> {
         Self {
             call: Box::new(call),
             typecheck: Some(typecheck_signature::<P, R>),
-            rust_type: format!("{} -> {}", rust_type_name::<P>(), rust_type_name::<R>()),
+            rust_type: format!("{} -> {}", short_type_name::<P>(), short_type_name::<R>()),
         }
     }
 
