@@ -13,11 +13,13 @@
 mod context;
 mod derive;
 mod func;
+mod host;
 mod instantiate;
 mod lift;
 mod linker;
 mod lower;
 mod params;
+mod resource_table;
 mod resources;
 mod string;
 mod typed;
@@ -37,8 +39,10 @@ pub use aot_macros::{ComponentType, Lift, Lower, flags};
 pub use derive::__internal;
 
 pub use func::{Func, TypedFunc};
+pub use host::Resource;
 pub use instantiate::Instance;
 pub use linker::{Linker, LinkerInstance};
+pub use resource_table::{ResourceTable, ResourceTableError};
 pub use resources::{ResourceAny, ResourceType};
 
 pub(crate) use instantiate::ComponentStore;

@@ -99,9 +99,10 @@ pub struct StoreOpaque {
 impl<T> Store<T> {
     /// A new store holding `data`.
     pub fn new(data: T) -> Self {
+        let id = StoreId::allocate();
         let mut inner = Box::new(StoreInner {
             opaque: StoreOpaque {
-                id: StoreId::allocate(),
+                id,
                 vm_store: Box::new(VMStoreContext::new()),
                 max_wasm_stack: DEFAULT_MAX_WASM_STACK,
                 instances: Vec::new(),
@@ -117,7 +118,7 @@ impl<T> Store<T> {
                 funcs_without_wasm_call: Vec::new(),
                 pending: None,
                 #[cfg(feature = "component-model")]
-                components: Default::default(),
+                components: crate::component::ComponentStore::new(id),
                 limits: Default::default(),
             },
             data,

@@ -201,19 +201,26 @@ impl Func {
     {
         let (types, ty) = self.types(store);
         let fty = &types.funcs[ty.index()];
+        let data = self.data(store);
+        let known = store.components.instances[data.instance as usize]
+            .resource_types
+            .iter()
+            .map(|rt| rt.is_host().then_some(*rt))
+            .collect();
         let what = if name.is_empty() {
             String::from("function")
         } else {
             format!("function `{name}`")
         };
-        typecheck_signature::<P, R>(fty, &types).map_err(|e| {
-            Error::msg(format!(
-                "{what} has type `{}`, not `{} -> {}`: {e}",
-                types.display_func(ty),
-                short_type_name::<P>(),
-                short_type_name::<R>()
-            ))
-        })?;
+        super::host::with_known_resources(known, || typecheck_signature::<P, R>(fty, &types))
+            .map_err(|e| {
+                Error::msg(format!(
+                    "{what} has type `{}`, not `{} -> {}`: {e}",
+                    types.display_func(ty),
+                    short_type_name::<P>(),
+                    short_type_name::<R>()
+                ))
+            })?;
         Ok(TypedFunc {
             func: *self,
             _marker: PhantomData,

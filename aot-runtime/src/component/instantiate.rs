@@ -45,7 +45,6 @@ pub struct Instance {
 
 /// The component part of a store: every component instance, the handles of their lifted exports
 /// and the stack of entered component instances.
-#[derive(Default)]
 pub(crate) struct ComponentStore {
     /// By [`Instance::index`].
     pub(crate) instances: Vec<InstanceData>,
@@ -57,6 +56,26 @@ pub(crate) struct ComponentStore {
     pub(crate) scopes: Vec<CallScope>,
     /// Own handles of guest resources the host holds.
     pub(crate) host: HostTable,
+    /// The store these belong to.
+    pub(crate) id: StoreId,
+    /// The destructor of each host resource type instantiated in this store (an
+    /// `Arc<HostResourceDef<T>>`), for [`ResourceAny::resource_drop`].
+    pub(crate) host_dtors: HashMap<core::any::TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl ComponentStore {
+    /// The component state of the store `id`.
+    pub(crate) fn new(id: StoreId) -> Self {
+        Self {
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            stack: Vec::new(),
+            scopes: Vec::new(),
+            host: HostTable::default(),
+            id,
+            host_dtors: HashMap::new(),
+        }
+    }
 }
 
 /// One entered component instance on the store's call stack.
@@ -109,9 +128,9 @@ pub(crate) struct InstanceData {
     pub(crate) tables: Box<[HandleTable]>,
     /// The run-time type of each resource of the component, by `ResourceIndex`.
     pub(crate) resource_types: Box<[ResourceType]>,
-    /// The host definition of each runtime import (an `Arc<HostFuncDef<T>>`), by
-    /// `RuntimeImportIndex`.
-    imports: Box<[Arc<dyn Any + Send + Sync>]>,
+    /// The host definition of each runtime import (an `Arc<HostFuncDef<T>>` or an
+    /// `Arc<HostResourceDef<T>>`), by `RuntimeImportIndex`.
+    pub(crate) imports: Box<[Arc<dyn Any + Send + Sync>]>,
     /// Handles of lifted exports already looked up, by export name.
     funcs: HashMap<String, u32>,
 }
@@ -131,22 +150,25 @@ pub(crate) fn instantiate<T: 'static>(
     imports: Box<[Arc<dyn Any + Send + Sync>]>,
 ) -> Result<Instance> {
     let info = component.info();
-    // Imported resource types need a host binding (docs/components.md §4.7, not built yet);
-    // the linker refuses them too, this is the check for plans reaching here another way.
-    if let Some(i) = info
+    let index = u32::try_from(store.opaque.components.instances.len())
+        .map_err(|_| Error::msg("too many component instances in one store"))?;
+    let id = store.opaque.id;
+    let components = &mut store.opaque.components;
+    let resource_types = info
         .resources
         .iter()
-        .position(|r| matches!(r, ResourceDef::Imported(_)))
-    {
-        return Err(Error::msg(format!(
-            "resources are not supported yet: component `{}` imports resource `{}`",
-            component.name(),
-            component.resource_name(crate::artifact::component::ResourceIndex::new(i))
-        )));
-    }
-    let components = &mut store.opaque.components;
-    let index = u32::try_from(components.instances.len())
-        .map_err(|_| Error::msg("too many component instances in one store"))?;
+        .enumerate()
+        .map(|(i, def)| match def {
+            ResourceDef::Defined { .. } => Ok(ResourceType::guest(
+                id,
+                index,
+                crate::artifact::component::ResourceIndex::new(i),
+            )),
+            ResourceDef::Imported(leaf) => {
+                super::host::import_resource_type::<T>(components, &imports, *leaf)
+            }
+        })
+        .collect::<Result<_>>()?;
     components.instances.push(InstanceData {
         component: component.clone(),
         core: Vec::with_capacity(info.initializers.len()),
@@ -164,13 +186,7 @@ pub(crate) fn instantiate<T: 'static>(
         tables: (0..info.component_instances.len())
             .map(|_| HandleTable::default())
             .collect(),
-        resource_types: (0..info.resources.len())
-            .map(|i| ResourceType {
-                store: store.opaque.id,
-                instance: index,
-                index: crate::artifact::component::ResourceIndex::new(i),
-            })
-            .collect(),
+        resource_types,
         imports,
         funcs: HashMap::new(),
     });

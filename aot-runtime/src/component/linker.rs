@@ -15,11 +15,13 @@
 //! checked on every call instead.
 
 use super::func::HostFuncDef;
+use super::host::HostResourceDef;
 use super::instantiate::{self, Instance};
+use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::values::Val;
 use super::{Component, runtime_import_name};
-use crate::artifact::component::{ComponentTypes, ItemType};
+use crate::artifact::component::{ComponentTypes, ItemType, ResourceDef};
 use crate::error::{Error, LinkError, Result};
 use crate::prelude::*;
 use crate::store::{AsContextMut, StoreContextMut};
@@ -47,13 +49,31 @@ struct Namespace<T> {
 
 enum Definition<T> {
     Func(Arc<HostFuncDef<T>>),
+    Resource(Arc<HostResourceDef<T>>),
     Instance(Namespace<T>),
+    /// A name this runtime knows but does not provide: importing it is a link error saying why
+    /// (WASI interfaces that are not implemented).
+    Unsupported(Arc<str>),
+}
+
+impl<T> Definition<T> {
+    /// What this is, for link errors.
+    fn kind(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "a function",
+            Definition::Resource(_) => "a resource type",
+            Definition::Instance(_) => "an instance",
+            Definition::Unsupported(_) => "an unsupported item",
+        }
+    }
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Resource(r) => Definition::Resource(r.clone()),
+            Definition::Unsupported(why) => Definition::Unsupported(why.clone()),
             Definition::Instance(ns) => Definition::Instance(ns.clone()),
         }
     }
@@ -130,9 +150,7 @@ impl<T: 'static> Linker<T> {
     ///
     /// # Errors
     /// A [`LinkError`] naming the first import that is not defined, is the wrong kind of item,
-    /// or has the wrong type; an error if the component imports a resource type (host resources
-    /// are not supported yet); a
-    /// trap if a core module's start function traps.
+    /// or has the wrong type; a trap if a core module's start function traps.
     ///
     /// # Panics
     /// If a definition panics while the component's start functions run.
@@ -148,20 +166,10 @@ impl<T: 'static> Linker<T> {
     /// Checks every root import and returns the definition of each runtime import leaf.
     fn resolve_imports(&self, component: &Component) -> Result<Box<[Arc<dyn Any + Send + Sync>]>> {
         let info = component.info();
-        let checker = ImportChecker {
-            component,
-            types: component.types(),
-        };
-        let mut path = Vec::new();
-        for import in &info.imports {
-            path.push(import.name.clone());
-            checker.check(self.root.get(&import.name), import.ty, &mut path)?;
-            path.pop();
-        }
-        info.runtime_imports
+        let leaves: Vec<Option<&Definition<T>>> = info
+            .runtime_imports
             .iter()
-            .enumerate()
-            .map(|(i, leaf)| {
+            .map(|leaf| {
                 let mut def = self.root.get(&info.imports[leaf.import.index()].name);
                 for name in leaf.path.iter() {
                     def = match def {
@@ -169,16 +177,46 @@ impl<T: 'static> Linker<T> {
                         _ => None,
                     };
                 }
-                match def {
-                    Some(Definition::Func(f)) => Ok(f.clone() as Arc<dyn Any + Send + Sync>),
-                    _ => Err(Error::bug(format!(
-                        "checked import `{}` has no function definition",
-                        runtime_import_name(
-                            info,
-                            crate::artifact::component::RuntimeImportIndex::new(i)
-                        )
-                    ))),
-                }
+                def
+            })
+            .collect();
+        // What each resource is bound to, for the checks of `Resource<T>` parameters.
+        let known = info
+            .resources
+            .iter()
+            .map(|r| match r {
+                ResourceDef::Imported(leaf) => match leaves.get(leaf.index()) {
+                    Some(Some(Definition::Resource(def))) => Some(def.ty),
+                    _ => None,
+                },
+                ResourceDef::Defined { .. } => None,
+            })
+            .collect();
+        let checker = ImportChecker {
+            types: component.types(),
+        };
+        super::host::with_known_resources(known, || {
+            let mut path = Vec::new();
+            for import in &info.imports {
+                path.push(import.name.clone());
+                checker.check(self.root.get(&import.name), import.ty, &mut path)?;
+                path.pop();
+            }
+            Ok::<_, Error>(())
+        })?;
+        leaves
+            .iter()
+            .enumerate()
+            .map(|(i, def)| match def {
+                Some(Definition::Func(f)) => Ok(f.clone() as Arc<dyn Any + Send + Sync>),
+                Some(Definition::Resource(r)) => Ok(r.clone() as Arc<dyn Any + Send + Sync>),
+                _ => Err(Error::bug(format!(
+                    "checked import `{}` has no function or resource definition",
+                    runtime_import_name(
+                        info,
+                        crate::artifact::component::RuntimeImportIndex::new(i)
+                    )
+                ))),
             })
             .collect()
     }
@@ -219,6 +257,65 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         let def = HostFuncDef::dynamic(f);
         self.ns
             .insert(name, Definition::Func(Arc::new(def)), self.allow_shadowing)
+    }
+
+    /// Defines the resource type `name` as the host type `ty` (a
+    /// [`ResourceType::host::<R>()`](ResourceType::host)): the guest's handles of it are
+    /// [`Resource<R>`](super::Resource)s to host functions, and `dtor` runs with the
+    /// representation when the guest drops an own handle.
+    ///
+    /// ```
+    /// use aot_runtime::component::{Linker, Resource, ResourceTable, ResourceType};
+    ///
+    /// struct Logger { lines: Vec<String> }
+    /// let mut linker = Linker::<ResourceTable>::new();
+    /// let mut host = linker.instance("test:demo/logging")?;
+    /// host.resource("logger", ResourceType::host::<Logger>(), |mut store, rep| {
+    ///     store.data_mut().delete(Resource::<Logger>::new_own(rep))?;
+    ///     Ok(())
+    /// })?;
+    /// host.func_wrap("[constructor]logger", |mut store, (): ()| {
+    ///     Ok((store.data_mut().push(Logger { lines: Vec::new() })?,))
+    /// })?;
+    /// host.func_wrap(
+    ///     "[method]logger.log",
+    ///     |mut store, (this, line): (Resource<Logger>, String)| {
+    ///         store.data_mut().get_mut(&this)?.lines.push(line);
+    ///         Ok(())
+    ///     },
+    /// )?;
+    /// # Ok::<(), aot_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// If `ty` is not a host type, or `name` is already defined and shadowing is not allowed.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let def = HostResourceDef::new(ty, dtor)?;
+        self.ns.insert(
+            name,
+            Definition::Resource(Arc::new(def)),
+            self.allow_shadowing,
+        )
+    }
+
+    /// Marks `name` as known but not provided: a component importing it fails to link with an
+    /// error naming it and saying `why` (for interfaces such as `wasi:sockets/tcp` that a
+    /// linker deliberately leaves out).
+    ///
+    /// # Errors
+    /// If `name` is already defined and shadowing is not allowed.
+    #[allow(dead_code, reason = "used by the `wasi` feature")]
+    pub(crate) fn unsupported(&mut self, name: &str, why: &str) -> Result<()> {
+        self.ns.insert(
+            name,
+            Definition::Unsupported(why.into()),
+            self.allow_shadowing,
+        )
     }
 
     /// The nested instance `name`, created if needed (an existing one is reopened, so its
@@ -283,7 +380,6 @@ impl<T> Namespace<T> {
 
 /// The import checks of [`Linker::instantiate`].
 struct ImportChecker<'a> {
-    component: &'a Component,
     types: &'a ComponentTypes,
 }
 
@@ -295,24 +391,24 @@ impl ImportChecker<'_> {
         ty: ItemType,
         path: &mut Vec<String>,
     ) -> Result<()> {
+        if let Some(Definition::Unsupported(why)) = def {
+            return Err(LinkError::component_unsupported(path, why).into());
+        }
         match ty {
             // A type import carries nothing at run time.
             ItemType::Type => Ok(()),
-            // Host resource types (`Linker::resource`, docs/components.md §4.7) are not built
-            // yet; guest-defined resources work.
-            ItemType::Resource(r) => Err(LinkError::component_unsupported(
-                path,
-                format!(
-                    "it is the resource type `{}`, and resources are not supported yet",
-                    self.component.resource_name(r)
-                ),
-            )
-            .into()),
+            ItemType::Resource(_) => match def {
+                None => Err(LinkError::component_unknown(path).into()),
+                Some(Definition::Resource(_)) => Ok(()),
+                Some(other) => {
+                    Err(
+                        LinkError::component_wrong_kind(path, "a resource type", other.kind())
+                            .into(),
+                    )
+                }
+            },
             ItemType::Func(f) => match def {
                 None => Err(LinkError::component_unknown(path).into()),
-                Some(Definition::Instance(_)) => {
-                    Err(LinkError::component_wrong_kind(path, "a function", "an instance").into())
-                }
                 Some(Definition::Func(host)) => {
                     let Some(typecheck) = host.typecheck else {
                         return Ok(());
@@ -327,12 +423,12 @@ impl ImportChecker<'_> {
                         .into()
                     })
                 }
+                Some(other) => {
+                    Err(LinkError::component_wrong_kind(path, "a function", other.kind()).into())
+                }
             },
             ItemType::Instance(i) => match def {
                 None => Err(LinkError::component_unknown(path).into()),
-                Some(Definition::Func(_)) => {
-                    Err(LinkError::component_wrong_kind(path, "an instance", "a function").into())
-                }
                 Some(Definition::Instance(ns)) => {
                     for (name, ty) in &self.types.instances[i.index()].exports {
                         path.push(name.clone());
@@ -340,6 +436,9 @@ impl ImportChecker<'_> {
                         path.pop();
                     }
                     Ok(())
+                }
+                Some(other) => {
+                    Err(LinkError::component_wrong_kind(path, "an instance", other.kind()).into())
                 }
             },
         }

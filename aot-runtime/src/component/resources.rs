@@ -13,7 +13,8 @@
 //! [`ResourceAny`]s (with a generation, so a stale one is `UnknownHandle`), borrows lowered into a
 //! callee are counted in the callee's [`CallScope`] (`BorrowsRemain` when it returns with some
 //! left), and own handles lent for an import call are released when the call ends. Imported
-//! (host) resource types are not supported yet: the linker refuses them.
+//! resource types are host types (`host.rs`): their handles live in the same tables, and
+//! dropping an own one runs the host destructor the linker defined.
 
 use super::context::{LiftContext, LowerContext};
 use super::func;
@@ -32,32 +33,92 @@ use crate::prelude::*;
 use crate::store::StoreInner;
 use crate::store::{AsContextMut, StoreId};
 use crate::values::ValRaw;
+use core::any::TypeId;
 
 /// The largest number of slots a handle table holds (slot 0 included), as the spec's
 /// `Table.MAX_LENGTH`.
 const MAX_LENGTH: usize = (1 << 28) - 1;
 
 /// A resource type at run time: a type a component instance defined (a fresh type for every
-/// instantiation). Found with [`Instance::get_resource`](super::Instance::get_resource) or
-/// [`ResourceAny::ty`].
+/// instantiation, found with [`Instance::get_resource`](super::Instance::get_resource) or
+/// [`ResourceAny::ty`]), or a host type ([`ResourceType::host`]) the host defines with
+/// [`LinkerInstance::resource`](super::LinkerInstance::resource).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceType {
-    /// The store of the instance.
-    pub(crate) store: StoreId,
-    /// [`Instance::index`](super::Instance).
-    pub(crate) instance: u32,
-    /// The resource in the component's list.
-    pub(crate) index: ResourceIndex,
+    pub(crate) kind: ResourceKind,
 }
 
-/// An own handle to a guest resource, held by the host (or a borrow of one, during a host
-/// function call).
+/// What a [`ResourceType`] is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ResourceKind {
+    /// Defined by a guest.
+    Guest {
+        /// The store of the instance.
+        store: StoreId,
+        /// [`Instance::index`](super::Instance).
+        instance: u32,
+        /// The resource in the component's list.
+        index: ResourceIndex,
+    },
+    /// Defined by the host as the Rust type `id` (named `name` for diagnostics).
+    Host {
+        /// `TypeId::of::<T>()`.
+        id: TypeId,
+        /// `type_name::<T>()`.
+        name: &'static str,
+    },
+}
+
+impl ResourceType {
+    /// The resource type of host resources represented by the Rust type `T`: what
+    /// [`Resource<T>`](super::Resource) handles have, and what a
+    /// [`LinkerInstance::resource`](super::LinkerInstance::resource) definition gives an
+    /// imported resource type.
+    pub fn host<T: 'static>() -> ResourceType {
+        ResourceType {
+            kind: ResourceKind::Host {
+                id: TypeId::of::<T>(),
+                name: core::any::type_name::<T>(),
+            },
+        }
+    }
+
+    /// A guest-defined type.
+    pub(crate) fn guest(store: StoreId, instance: u32, index: ResourceIndex) -> ResourceType {
+        ResourceType {
+            kind: ResourceKind::Guest {
+                store,
+                instance,
+                index,
+            },
+        }
+    }
+
+    /// Whether the host defines this type.
+    pub fn is_host(&self) -> bool {
+        matches!(self.kind, ResourceKind::Host { .. })
+    }
+
+    /// The host type `T` of [`ResourceType::host`], for diagnostics.
+    pub(crate) fn host_name(&self) -> Option<&'static str> {
+        match self.kind {
+            ResourceKind::Host { name, .. } => Some(name),
+            ResourceKind::Guest { .. } => None,
+        }
+    }
+}
+
+/// An own handle to a resource, held by the host (or a borrow of one, during a host function
+/// call): the dynamic counterpart of [`Resource<T>`](super::Resource), and what
+/// [`Val::Resource`](super::Val::Resource) holds.
 ///
 /// `Copy`, like an index: an own handle must be given back to the guest (as a parameter) or
 /// dropped with [`ResourceAny::resource_drop`]; using it after that fails with
 /// `UnknownHandle`, never reaching another resource.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ResourceAny {
+    /// The store whose host table holds it.
+    pub(crate) store: StoreId,
     /// Its type.
     pub(crate) ty: ResourceType,
     /// Own: slot in the store's host table. Borrow: the representation.
@@ -79,7 +140,9 @@ impl ResourceAny {
         self.own
     }
 
-    /// Drops the resource, running its destructor in the guest that defined it.
+    /// Drops the resource, running its destructor: in the guest that defined it, or the host
+    /// destructor of its [`LinkerInstance::resource`](super::LinkerInstance::resource)
+    /// definition.
     ///
     /// # Errors
     /// If the handle was already given away or dropped (`UnknownHandle`), is a borrow, or the
@@ -89,14 +152,19 @@ impl ResourceAny {
     /// If `store` is not the store the handle belongs to.
     pub fn resource_drop(self, mut store: impl AsContextMut) -> Result<()> {
         let store = store.as_context_mut().0;
-        store.opaque.check(self.ty.store);
+        store.opaque.check(self.store);
         if !self.own {
             return Err(Error::msg(
                 "a borrowed resource cannot be dropped by the host",
             ));
         }
         let rep = store.opaque.components.host.take(self)?;
-        run_destructor(store, self.ty.instance, None, self.ty.index, rep)
+        match self.ty.kind {
+            ResourceKind::Guest {
+                instance, index, ..
+            } => run_destructor(store, instance, None, index, rep),
+            ResourceKind::Host { id, .. } => super::host::run_host_destructor(store, id, rep),
+        }
     }
 }
 
@@ -178,8 +246,13 @@ pub(crate) struct HostTable {
 }
 
 impl HostTable {
-    /// Stores an own handle of `rep`.
-    fn push(&mut self, ty: ResourceType, rep: u32) -> Result<ResourceAny> {
+    /// Stores an own handle of `rep`, for the store `store`.
+    pub(crate) fn push(
+        &mut self,
+        store: StoreId,
+        ty: ResourceType,
+        rep: u32,
+    ) -> Result<ResourceAny> {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -199,6 +272,7 @@ impl HostTable {
         let slot = &mut self.slots[index as usize];
         slot.entry = Some((ty, rep));
         Ok(ResourceAny {
+            store,
             ty,
             index,
             generation: slot.generation,
@@ -221,7 +295,7 @@ impl HostTable {
     }
 
     /// Removes the own handle `any`, returning its representation.
-    fn take(&mut self, any: ResourceAny) -> Result<u32> {
+    pub(crate) fn take(&mut self, any: ResourceAny) -> Result<u32> {
         let rep = self.get(any)?;
         let slot = &mut self.slots[any.index as usize];
         slot.entry = None;
@@ -297,13 +371,50 @@ impl HandleCx<'_> {
     pub(crate) fn lift_own(&mut self, ty: ResourceIndex, handle: u32) -> Result<ResourceAny> {
         let rt = self.rt(ty)?;
         let rep = self.table().remove_own(handle, rt)?;
-        self.components.host.push(rt, rep)
+        let store = self.components.id;
+        self.components.host.push(store, rt, rep)
+    }
+
+    /// Spec `lift_own` of a host resource type `expected`: the representation, the handle
+    /// removed from the guest's table.
+    pub(crate) fn lift_own_rep(
+        &mut self,
+        ty: ResourceIndex,
+        expected: ResourceType,
+        handle: u32,
+    ) -> Result<u32> {
+        let rt = self.check_type(ty, expected, "own")?;
+        self.table().remove_own(handle, rt)
     }
 
     /// Spec `lift_borrow`: the representation behind `handle`; an own handle is lent for the
     /// current import call.
     pub(crate) fn lift_borrow(&mut self, ty: ResourceIndex, handle: u32) -> Result<ResourceAny> {
         let rt = self.rt(ty)?;
+        let rep = self.borrow_rep(rt, handle)?;
+        Ok(ResourceAny {
+            store: self.components.id,
+            ty: rt,
+            index: rep,
+            generation: 0,
+            own: false,
+        })
+    }
+
+    /// Spec `lift_borrow` of a host resource type `expected`: the representation.
+    pub(crate) fn lift_borrow_rep(
+        &mut self,
+        ty: ResourceIndex,
+        expected: ResourceType,
+        handle: u32,
+    ) -> Result<u32> {
+        let rt = self.check_type(ty, expected, "borrow")?;
+        self.borrow_rep(rt, handle)
+    }
+
+    /// The representation behind `handle` of type `rt`, lending an own handle for the current
+    /// import call.
+    fn borrow_rep(&mut self, rt: ResourceType, handle: u32) -> Result<u32> {
         let (instance, runtime) = (self.instance, self.runtime);
         let table = self.table();
         let rep = table.rep(handle, rt)?;
@@ -314,41 +425,57 @@ impl HandleCx<'_> {
                 None => return Err(Error::bug("a borrow lifted outside a call")),
             }
         }
-        Ok(ResourceAny {
-            ty: rt,
-            index: rep,
-            generation: 0,
-            own: false,
-        })
+        Ok(rep)
     }
 
     /// Spec `lower_own`: moves the host's own handle `any` into the guest's table.
     pub(crate) fn lower_own(&mut self, ty: ResourceIndex, any: &ResourceAny) -> Result<u32> {
-        let rt = self.check(ty, any, "own")?;
+        let rt = self.check_type(ty, any.ty, "own")?;
         if !any.own {
-            return Err(Error::msg(
-                "a borrowed resource cannot be passed as an `own` handle",
-            ));
+            return Err(borrow_as_own());
         }
         let rep = self.components.host.take(*any)?;
+        self.table().new_own(rt, rep)
+    }
+
+    /// Spec `lower_own` of the host resource `rep` of type `rt`.
+    pub(crate) fn lower_own_rep(
+        &mut self,
+        ty: ResourceIndex,
+        rt: ResourceType,
+        rep: u32,
+    ) -> Result<u32> {
+        let rt = self.check_type(ty, rt, "own")?;
         self.table().new_own(rt, rep)
     }
 
     /// Spec `lower_borrow`: the representation when the guest defines the type, else a borrow
     /// handle counted in the callee's scope.
     pub(crate) fn lower_borrow(&mut self, ty: ResourceIndex, any: &ResourceAny) -> Result<u32> {
-        let rt = self.check(ty, any, "borrow")?;
+        let rt = self.check_type(ty, any.ty, "borrow")?;
         let rep = if any.own {
             self.components.host.get(*any)?
         } else {
             any.index
         };
-        let data = &self.components.instances[rt.instance as usize];
-        let defined_here = rt.instance == self.instance
-            && matches!(
-                &data.component.info().resources[rt.index.index()],
-                ResourceDef::Defined { instance, .. } if *instance == self.runtime
-            );
+        self.lower_borrow_rep(rt, rep)
+    }
+
+    /// Spec `lower_borrow` of `rep`, whose type `rt` was checked.
+    pub(crate) fn lower_borrow_rep(&mut self, rt: ResourceType, rep: u32) -> Result<u32> {
+        let defined_here = match rt.kind {
+            ResourceKind::Guest {
+                instance, index, ..
+            } => {
+                let data = &self.components.instances[instance as usize];
+                instance == self.instance
+                    && matches!(
+                        &data.component.info().resources[index.index()],
+                        ResourceDef::Defined { instance, .. } if *instance == self.runtime
+                    )
+            }
+            ResourceKind::Host { .. } => false,
+        };
         if defined_here {
             return Ok(rep);
         }
@@ -365,19 +492,34 @@ impl HandleCx<'_> {
         Ok(handle)
     }
 
-    /// The run-time type of `ty`, after checking `any` has it.
-    fn check(&self, ty: ResourceIndex, any: &ResourceAny, what: &str) -> Result<ResourceType> {
+    /// The run-time type of `ty`, after checking it is `actual`, the type of the handle the
+    /// host gives or expects.
+    pub(crate) fn check_type(
+        &self,
+        ty: ResourceIndex,
+        actual: ResourceType,
+        what: &str,
+    ) -> Result<ResourceType> {
         let rt = self.rt(ty)?;
-        if any.ty != rt {
+        if actual != rt {
             let name = self.components.instances[self.instance as usize]
                 .component
                 .resource_name(ty);
+            let found = match actual.host_name() {
+                Some(host) => format!("the host resource type `{host}`"),
+                None => "a resource of another type".to_string(),
+            };
             return Err(Error::msg(format!(
-                "expected `{what}<{name}>`, found a resource of another type"
+                "expected `{what}<{name}>`, found {found}"
             )));
         }
         Ok(rt)
     }
+}
+
+/// The error for a borrowed handle passed where an own handle is expected.
+pub(crate) fn borrow_as_own() -> Error {
+    Error::msg("a borrowed resource cannot be passed as an `own` handle")
 }
 
 /// One slot of a [`HandleTable`].
@@ -603,9 +745,9 @@ fn run_destructor<T: 'static>(
             };
             func::call_in_frame(store, frame, |store| dtor.call_raw(store, &mut raw))
         }
-        ResourceDef::Imported(_) => Err(Error::msg(
-            "resources are not supported yet: imported resource types have no destructor binding",
-        )),
+        ResourceDef::Imported(leaf) => {
+            super::host::run_import_destructor(store, instance, *leaf, rep)
+        }
     }
 }
 
@@ -619,11 +761,7 @@ mod tests {
             let store = crate::Store::new(());
             crate::AsContext::as_context(&store).0.opaque.id
         });
-        ResourceType {
-            store,
-            instance: 0,
-            index: ResourceIndex(index),
-        }
+        ResourceType::guest(store, 0, ResourceIndex(index))
     }
 
     #[test]

@@ -1188,15 +1188,17 @@ mod tests {
             "expected `own<resource0>`, found `u8`"
         );
         // A handle needs the handle tables of a call over a store.
+        let store = crate::AsContext::as_context(&crate::Store::new(()))
+            .0
+            .opaque
+            .id;
         let any = Val::Resource(crate::component::ResourceAny {
-            ty: crate::component::ResourceType {
-                store: crate::AsContext::as_context(&crate::Store::new(()))
-                    .0
-                    .opaque
-                    .id,
-                instance: 0,
-                index: crate::artifact::component::ResourceIndex(0),
-            },
+            store,
+            ty: crate::component::ResourceType::guest(
+                store,
+                0,
+                crate::artifact::component::ResourceIndex(0),
+            ),
             index: 0,
             generation: 0,
             own: true,

@@ -4,6 +4,7 @@
 
 mod calls;
 mod derive;
+mod host_resources;
 mod imports;
 mod invoke;
 mod load;

@@ -279,26 +279,6 @@ fn missing_imports_and_wrong_kinds_are_link_errors() {
 }
 
 #[test]
-fn resource_imports_are_refused_by_name_for_now() {
-    let c = component(
-        r#"
-        (component
-          (import "test:demo/res@0.1.0" (instance
-            (export "counter" (type (sub resource))))))
-        "#,
-    );
-    let mut linker = Linker::<()>::new();
-    linker.instance("test:demo/res@0.1.0").unwrap();
-    let err = linker.instantiate(&mut Store::new(()), &c).unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.starts_with("component import `test:demo/res@0.1.0#counter`"),
-        "{msg}"
-    );
-    assert!(msg.contains("resources are not supported yet"), "{msg}");
-}
-
-#[test]
 fn component_reflection_lists_imports_and_exports() {
     let c = component(HOST);
     let imports: Vec<String> = c

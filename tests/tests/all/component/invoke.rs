@@ -4,13 +4,11 @@
 //! against one instance, whose imports are host functions that return default values.
 
 use aot_runtime::Store;
-use aot_runtime::component::{Component, ComponentItem, ComponentItemKind, Linker, TypeKind, Val};
+use aot_runtime::component::{
+    Component, ComponentItem, ComponentItemKind, Linker, ResourceType, TypeKind, Val,
+};
 use std::path::{Path, PathBuf};
 use wasm_wave::untyped::UntypedFuncCall;
-
-/// Fixtures whose components import resource types, which the runtime refuses until host
-/// resources land (docs/components.md §4.7). Any other fixture must run.
-const NEEDS_RESOURCES: &[&str] = &["resource-import.wat"];
 
 /// One `;;! invoke` line.
 #[derive(Debug)]
@@ -38,7 +36,6 @@ fn every_invoke_line_of_the_fixtures() {
     files.sort();
     assert!(files.len() >= 3, "fixtures: {files:?}");
     let mut ran = 0;
-    let mut skipped = Vec::new();
     for path in &files {
         let name = path.file_name().unwrap().to_str().unwrap();
         let invokes = parse_invokes(&std::fs::read_to_string(path).unwrap());
@@ -52,18 +49,9 @@ fn every_invoke_line_of_the_fixtures() {
         let component = aot_tests::load_component(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut store = Store::new(());
         let linker = default_linker(&component);
-        let instance = match linker.instantiate(&mut store, &component) {
-            Ok(instance) => instance,
-            Err(e) if NEEDS_RESOURCES.contains(&name) => {
-                assert!(
-                    e.to_string().contains("resources are not supported yet"),
-                    "{name}: {e}"
-                );
-                skipped.push(name.to_string());
-                continue;
-            }
-            Err(e) => panic!("{name}: {e}"),
-        };
+        let instance = linker
+            .instantiate(&mut store, &component)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         for invoke in &invokes {
             let what = format!("{name}: {}", invoke.call);
             let open = invoke.call.find('(').expect("a call");
@@ -96,12 +84,11 @@ fn every_invoke_line_of_the_fixtures() {
             ran += 1;
         }
     }
-    assert_eq!(skipped, NEEDS_RESOURCES, "fixtures skipped for resources");
     assert!(ran >= 20, "only {ran} invoke lines ran");
 }
 
 /// A linker defining every function import of `component` as a host function that writes a
-/// default value of its result type.
+/// default value of its result type, and every resource import as a host type without state.
 fn default_linker(component: &Component) -> Linker<()> {
     let mut linker = Linker::new();
     for (name, item) in component.imports() {
@@ -110,15 +97,27 @@ fn default_linker(component: &Component) -> Linker<()> {
             ComponentItemKind::Instance => {
                 let mut instance = linker.instance(name).unwrap();
                 for (inner, item) in item.exports() {
-                    if item.kind() == ComponentItemKind::Func {
-                        define_default(&mut instance, &inner, &item);
+                    match item.kind() {
+                        ComponentItemKind::Func => define_default(&mut instance, &inner, &item),
+                        ComponentItemKind::Resource => define_opaque(&mut instance, &inner),
+                        _ => {}
                     }
                 }
             }
-            ComponentItemKind::Resource | ComponentItemKind::Type => {}
+            ComponentItemKind::Resource => define_opaque(&mut linker.root(), name),
+            ComponentItemKind::Type => {}
         }
     }
     linker
+}
+
+/// The host type of every imported resource of a fixture.
+struct Opaque;
+
+fn define_opaque(linker: &mut aot_runtime::component::LinkerInstance<'_, ()>, name: &str) {
+    linker
+        .resource(name, ResourceType::host::<Opaque>(), |_, _| Ok(()))
+        .unwrap();
 }
 
 fn define_default(
