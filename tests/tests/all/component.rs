@@ -2,6 +2,7 @@
 //! `aot_runtime::component` (load, link, instantiate, typed and dynamic calls). One module per
 //! topic; the shared fixtures are inline component text here and `tests/fixtures/components/`.
 
+mod abi_roundtrip;
 mod calls;
 mod derive;
 mod host_resources;
