@@ -262,6 +262,11 @@ pub(crate) fn with_known_resources<R>(
     f()
 }
 
+/// The host type resource `r` is bound to while [`with_known_resources`] runs.
+pub(crate) fn known_resource(r: crate::artifact::component::ResourceIndex) -> Option<ResourceType> {
+    KNOWN.with(|known| known.borrow().as_ref()?.get(r.index()).copied().flatten())
+}
+
 /// The destructor of a host resource type: called with the representation when the last own
 /// handle is dropped.
 type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;

@@ -21,7 +21,9 @@ use super::resources::ResourceType;
 use super::typed::{ComponentNamedList, Lift, Lower};
 use super::values::Val;
 use super::{Component, runtime_import_name};
-use crate::artifact::component::{ComponentTypes, ItemType, ResourceDef};
+use crate::artifact::component::{
+    ComponentInfo, ComponentTypes, ItemType, ResourceDef, ResourceIndex,
+};
 use crate::error::{Error, LinkError, Result};
 use crate::prelude::*;
 use crate::store::{AsContextMut, StoreContextMut};
@@ -194,6 +196,7 @@ impl<T: 'static> Linker<T> {
             .collect();
         let checker = ImportChecker {
             types: component.types(),
+            info,
         };
         super::host::with_known_resources(known, || {
             let mut path = Vec::new();
@@ -381,9 +384,27 @@ impl<T> Namespace<T> {
 /// The import checks of [`Linker::instantiate`].
 struct ImportChecker<'a> {
     types: &'a ComponentTypes,
+    info: &'a ComponentInfo,
 }
 
 impl ImportChecker<'_> {
+    /// Whether the import at `path` is where resource `r` is introduced (its runtime import
+    /// leaf), as opposed to a re-export of it.
+    fn introduces(&self, r: ResourceIndex, path: &[String]) -> bool {
+        let ResourceDef::Imported(leaf) = &self.info.resources[r.index()] else {
+            return true;
+        };
+        let leaf = &self.info.runtime_imports[leaf.index()];
+        let root = &self.info.imports[leaf.import.index()].name;
+        path.split_first()
+            .is_some_and(|(first, rest)| first == root && *rest == *leaf.path)
+    }
+
+    /// The host type the linker bound resource `r` to, if known.
+    fn bound(&self, r: ResourceIndex) -> Option<ResourceType> {
+        super::host::known_resource(r)
+    }
+
     /// Checks `def` (the definition found for `path`) against the import type `ty`.
     fn check<T>(
         &self,
@@ -397,6 +418,19 @@ impl ImportChecker<'_> {
         match ty {
             // A type import carries nothing at run time.
             ItemType::Type => Ok(()),
+            // A resource type another import introduced, re-exported here with `(eq ..)` (as
+            // `wasi:io/streams` re-exports `wasi:io/error`'s `error`), need not be defined
+            // again; if it is, it must be the same type.
+            ItemType::Resource(r) if !self.introduces(r, path) => match def {
+                None => Ok(()),
+                Some(Definition::Resource(def)) if Some(def.ty) == self.bound(r) => Ok(()),
+                Some(other) => Err(LinkError::component_wrong_kind(
+                    path,
+                    "the resource type bound by an earlier import",
+                    other.kind(),
+                )
+                .into()),
+            },
             ItemType::Resource(_) => match def {
                 None => Err(LinkError::component_unknown(path).into()),
                 Some(Definition::Resource(_)) => Ok(()),

@@ -386,3 +386,79 @@ fn nested_components_import_and_drop_host_handles() {
     assert_eq!(store.data().dropped, [11, 22, 33]);
     assert!(store.data().table.is_empty());
 }
+
+/// `test:demo/user` re-exports `test:demo/types`'s resource with `(eq ..)`, as `wasi:io/streams`
+/// re-exports `wasi:io/error`'s `error`: only the interface that introduces it defines it.
+const REEXPORT: &str = r#"
+(component $C
+  (import "test:demo/types" (instance $types (export "r" (type (sub resource)))))
+  (alias export $types "r" (type $r))
+  (import "test:demo/user" (instance $user
+    (alias outer $C $r (type $rr))
+    (export "r" (type $re (eq $rr)))
+    (export "make" (func (result (own $re))))))
+  (core func $make (canon lower (func $user "make")))
+  (core func $drop (canon resource.drop $r))
+  (core module $m
+    (import "h" "make" (func $make (result i32)))
+    (import "h" "drop" (func $drop (param i32)))
+    (func (export "cycle") (call $drop (call $make))))
+  (core instance $i (instantiate $m
+    (with "h" (instance (export "make" (func $make)) (export "drop" (func $drop))))))
+  (func (export "cycle") (canon lift (core func $i "cycle")))
+)
+"#;
+
+#[test]
+fn a_re_exported_resource_is_bound_once() {
+    let c = component(REEXPORT);
+    let define = |linker: &mut Linker<Host>| {
+        linker
+            .instance("test:demo/types")
+            .unwrap()
+            .resource("r", ResourceType::host::<Counter>(), |mut store, rep| {
+                let host = store.data_mut();
+                let counter = host.table.delete(Resource::<Counter>::new_own(rep))?;
+                host.dropped.push(counter.value);
+                Ok(())
+            })
+            .unwrap();
+        linker
+            .instance("test:demo/user")
+            .unwrap()
+            .func_wrap("make", |mut store, (): ()| {
+                Ok((store.data_mut().table.push(Counter { value: 9 })?,))
+            })
+            .unwrap();
+    };
+    let mut linker = Linker::<Host>::new();
+    define(&mut linker);
+    let mut store = Store::new(Host::default());
+    let instance = linker.instantiate(&mut store, &c).unwrap();
+    let cycle = instance
+        .get_typed_func::<(), ()>(&mut store, "cycle")
+        .unwrap();
+    cycle.call(&mut store, ()).unwrap();
+    assert_eq!(store.data().dropped, [9]);
+
+    // Defining it again is fine if it is the same type, an error otherwise.
+    let mut same = Linker::<Host>::new();
+    define(&mut same);
+    same.instance("test:demo/user")
+        .unwrap()
+        .resource("r", ResourceType::host::<Counter>(), |_, _| Ok(()))
+        .unwrap();
+    same.instantiate(&mut Store::new(Host::default()), &c)
+        .unwrap();
+    let mut other = Linker::<Host>::new();
+    define(&mut other);
+    other
+        .instance("test:demo/user")
+        .unwrap()
+        .resource("r", ResourceType::host::<Other>(), |_, _| Ok(()))
+        .unwrap();
+    let err = other
+        .instantiate(&mut Store::new(Host::default()), &c)
+        .unwrap_err();
+    assert!(err.to_string().contains("test:demo/user"), "{err}");
+}
