@@ -1,9 +1,11 @@
-//! `aot run` for components: dynamic calls with [`component::Val`] and WAVE text.
+//! `aot run` for components: WASI commands (`wasi:cli/run`) and dynamic calls with
+//! [`component::Val`] and WAVE text.
 
 use crate::Failure;
 use crate::run::Invoke;
 use aot_runtime::Store;
 use aot_runtime::component::{self, Component, Val};
+use aot_runtime::wasi::{WasiCtx, p2};
 
 /// The export name `aot run` looks up: `<interface>#<function>` or a root export. WAVE's own
 /// spelling of an interface function, `ns:pkg/iface.func@1.0.0`, is rewritten to
@@ -29,15 +31,44 @@ pub(crate) fn export_name(name: &str) -> String {
     }
 }
 
-/// Instantiates a component (the host provides no imports yet: WASI arrives with issue 4) and
-/// calls `invoke` on it.
-pub(crate) fn run_component(bytes: &[u8], invoke: &Invoke<'_>) -> Result<Option<String>, Failure> {
+/// Loads a component artifact.
+fn load(bytes: &[u8]) -> Result<Component, Failure> {
     // SAFETY: as for core modules in `run.rs`: an artifact file given to `aot run` is trusted
     // like an executable; its structure, checksum and target are still checked.
-    let component = unsafe { Component::deserialize(bytes) }.map_err(Failure::new)?;
-    let mut store = Store::new(());
-    let linker = component::Linker::new();
-    let instance = linker
+    unsafe { Component::deserialize(bytes) }.map_err(Failure::new)
+}
+
+/// A linker with WASI 0.2.
+fn linker() -> Result<component::Linker<WasiCtx>, Failure> {
+    let mut linker = component::Linker::new();
+    p2::add_to_linker(&mut linker).map_err(Failure::new)?;
+    Ok(linker)
+}
+
+/// Runs a `wasi:cli/command` component, returning its exit status.
+pub(crate) fn run_command(bytes: &[u8], ctx: WasiCtx) -> Result<i32, Failure> {
+    let component = load(bytes)?;
+    if !component
+        .exports()
+        .any(|(name, _)| name.starts_with("wasi:cli/run@0.2."))
+    {
+        return Err(crate::run::nothing_to_run(
+            "the component exports no `wasi:cli/run@0.2.x`",
+        ));
+    }
+    let mut store = Store::new(ctx);
+    p2::run_command(&mut store, &linker()?, &component).map_err(Failure::new)
+}
+
+/// Instantiates a component (with WASI 0.2 available) and calls `invoke` on it.
+pub(crate) fn run_component(
+    bytes: &[u8],
+    ctx: WasiCtx,
+    invoke: &Invoke<'_>,
+) -> Result<Option<String>, Failure> {
+    let component = load(bytes)?;
+    let mut store = Store::new(ctx);
+    let instance = linker()?
         .instantiate(&mut store, &component)
         .map_err(Failure::new)?;
     let name = export_name(invoke.name);

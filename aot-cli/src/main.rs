@@ -4,15 +4,18 @@
 //! aot compile app.wasm -o app.aot [--target x86_64-unknown-linux-gnu] [-O 2]
 //! aot inspect app.aot
 //! aot run app.wasm --invoke 'add(1, 2)'
+//! aot run --dir data::/data --env LANG=C app.wasm -- arg1 arg2
 //! ```
 //!
 //! Exit codes: 0 on success, 1 when the work failed (compile error, load error, link error, trap),
-//! 2 for a usage error. Errors go to stderr; `run` prints the result on stdout as one WAVE line.
+//! 2 for a usage error; a WASI command run without `--invoke` exits with the guest's exit status.
+//! Errors go to stderr; `--invoke` prints the result on stdout as one WAVE line.
 
 mod compile;
 mod component;
 mod inspect;
 mod run;
+mod wasi;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -47,7 +50,9 @@ enum Command {
         /// The artifact file.
         artifact: PathBuf,
     },
-    /// Run an export of a Wasm input or an artifact.
+    /// Run a WASI command (a component's `wasi:cli/run`, a core module's `_start`), or one export
+    /// with `--invoke`. WASI (0.2 for components, preview 1 for core modules) is provided, with
+    /// the host's stdio.
     Run {
         /// A `.wasm`/`.wat` input (compiled in-process) or an artifact made by `aot compile`.
         input: PathBuf,
@@ -55,6 +60,15 @@ enum Command {
         /// `<interface>#<function>`.
         #[arg(long)]
         invoke: Option<String>,
+        /// Give the guest a host directory, read-write: `<host>[::<guest>]` (repeatable).
+        #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+        dirs: Vec<String>,
+        /// Set an environment variable, `NAME=VALUE`, or pass the host's `NAME` on (repeatable).
+        #[arg(long = "env", value_name = "NAME[=VALUE]")]
+        envs: Vec<String>,
+        /// Arguments for the guest (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
     },
 }
 
@@ -90,12 +104,22 @@ fn main() -> ExitCode {
             output,
             target,
             opt_level,
-        } => compile::run(&input, &output, target.as_deref(), &opt_level),
-        Command::Inspect { artifact } => inspect::run(&artifact),
-        Command::Run { input, invoke } => run::run(&input, invoke.as_deref()),
+        } => compile::run(&input, &output, target.as_deref(), &opt_level).map(|()| 0),
+        Command::Inspect { artifact } => inspect::run(&artifact).map(|()| 0),
+        Command::Run {
+            input,
+            invoke,
+            dirs,
+            envs,
+            args,
+        } => {
+            let wasi = wasi::WasiOptions { dirs, envs, args };
+            run::run(&input, invoke.as_deref(), &wasi)
+        }
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        // Exit statuses are 8 bits on the platforms we run on; WASI's are i32.
+        Ok(status) => ExitCode::from(status as u8),
         Err(failure) => {
             eprintln!("error: {}", failure.message);
             ExitCode::from(if failure.usage { 2 } else { 1 })

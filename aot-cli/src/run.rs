@@ -1,9 +1,12 @@
-//! `aot run`: load a Wasm input (compiled in-process) or an artifact, call one export with WAVE
-//! arguments and print its result as one WAVE line.
+//! `aot run`: load a Wasm input (compiled in-process) or an artifact, then either run it as a WASI
+//! command (`_start` of a core module, `wasi:cli/run` of a component) and return its exit
+//! status, or call one export with WAVE arguments and print its result as one WAVE line.
 
 use crate::Failure;
 use crate::inspect::{AlignedBytes, parse_any_target};
+use crate::wasi::WasiOptions;
 use aot_runtime::artifact::Kind;
+use aot_runtime::wasi::{WasiCtx, preview1};
 use aot_runtime::{Linker, Module, Store, Val, ValType};
 use std::path::Path;
 use wasm_wave::untyped::UntypedFuncCall;
@@ -63,14 +66,9 @@ impl<'a> Invoke<'a> {
     }
 }
 
-/// Runs `aot run`.
-pub(crate) fn run(input: &Path, invoke: Option<&str>) -> Result<(), Failure> {
-    let Some(invoke) = invoke else {
-        return Err(Failure::usage(
-            "nothing to run: pass --invoke '<call>', for example --invoke 'add(1, 2)'",
-        ));
-    };
-    let invoke = Invoke::parse(invoke)?;
+/// Runs `aot run`, returning the exit status.
+pub(crate) fn run(input: &Path, invoke: Option<&str>, wasi: &WasiOptions) -> Result<i32, Failure> {
+    let invoke = invoke.map(Invoke::parse).transpose()?;
     let raw = std::fs::read(input)
         .map_err(|e| Failure::new(format!("cannot read `{}`: {e}", input.display())))?;
     let artifact = if raw.starts_with(b"\x7fELF") {
@@ -81,14 +79,55 @@ pub(crate) fn run(input: &Path, invoke: Option<&str>) -> Result<(), Failure> {
     let bytes = AlignedBytes::new(&artifact);
     let (_, kind) = parse_any_target(bytes.get())
         .map_err(|f| Failure::new(format!("`{}`: {}", input.display(), f.message)))?;
-    let line = match kind {
-        Kind::Module => run_module(bytes.get(), &invoke)?,
-        Kind::Component => crate::component::run_component(bytes.get(), &invoke)?,
+    let program = input.file_name().map_or_else(
+        || input.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let ctx = wasi.build(&program)?;
+    let line = match (kind, invoke) {
+        (Kind::Module, Some(invoke)) => run_module(bytes.get(), ctx, &invoke)?,
+        (Kind::Component, Some(invoke)) => {
+            crate::component::run_component(bytes.get(), ctx, &invoke)?
+        }
+        (Kind::Module, None) => return run_module_command(bytes.get(), ctx),
+        (Kind::Component, None) => return crate::component::run_command(bytes.get(), ctx),
     };
     if let Some(line) = line {
         println!("{line}");
     }
-    Ok(())
+    Ok(0)
+}
+
+/// The usage error for a guest that is not a command, run without `--invoke`.
+pub(crate) fn nothing_to_run(why: &str) -> Failure {
+    Failure::usage(format!(
+        "nothing to run: {why}; pass --invoke '<call>', for example --invoke 'add(1, 2)'"
+    ))
+}
+
+/// Loads a core module artifact.
+fn load_module(bytes: &[u8]) -> Result<Module, Failure> {
+    // SAFETY: `aot run` executes the artifacts it is given, as `wasmtime run` does with
+    // `--allow-precompiled`: an artifact file is trusted like an executable (the loader still
+    // checks its structure, its checksum and that it was compiled for this machine).
+    unsafe { Module::deserialize(bytes) }.map_err(Failure::new)
+}
+
+/// A linker with WASI preview 1.
+fn module_linker() -> Result<Linker<WasiCtx>, Failure> {
+    let mut linker = Linker::new();
+    preview1::add_to_linker(&mut linker).map_err(Failure::new)?;
+    Ok(linker)
+}
+
+/// Runs a core module's `_start` with WASI preview 1, returning its exit status.
+fn run_module_command(bytes: &[u8], ctx: WasiCtx) -> Result<i32, Failure> {
+    let module = load_module(bytes)?;
+    if !module.exports().any(|e| e.name() == "_start") {
+        return Err(nothing_to_run("the module exports no `_start`"));
+    }
+    let mut store = Store::new(ctx);
+    preview1::run_command(&mut store, &module_linker()?, &module).map_err(Failure::new)
 }
 
 /// The WAVE type of a core value type, or an error naming the type WAVE cannot express.
@@ -127,14 +166,11 @@ fn from_core(val: &Val) -> Result<Value, Failure> {
     })
 }
 
-/// Instantiates a core module with no imports and calls `invoke` on it.
-fn run_module(bytes: &[u8], invoke: &Invoke<'_>) -> Result<Option<String>, Failure> {
-    // SAFETY: `aot run` executes the artifacts it is given, as `wasmtime run` does with
-    // `--allow-precompiled`: an artifact file is trusted like an executable (the loader still
-    // checks its structure, its checksum and that it was compiled for this machine).
-    let module = unsafe { Module::deserialize(bytes) }.map_err(Failure::new)?;
-    let mut store = Store::new(());
-    let instance = Linker::new()
+/// Instantiates a core module (with WASI preview 1 available) and calls `invoke` on it.
+fn run_module(bytes: &[u8], ctx: WasiCtx, invoke: &Invoke<'_>) -> Result<Option<String>, Failure> {
+    let module = load_module(bytes)?;
+    let mut store = Store::new(ctx);
+    let instance = module_linker()?
         .instantiate(&mut store, &module)
         .map_err(Failure::new)?;
     let func = instance.get_func(&mut store, invoke.name).ok_or_else(|| {

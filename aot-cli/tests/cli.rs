@@ -324,3 +324,79 @@ fn component_traps_print_a_named_backtrace() {
     let out = aot(&["run", &wat, "--invoke", r#"boom("x")"#]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+fn wasi_fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/wasi")
+        .join(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn wasi_commands_run_with_args_env_dirs_and_exit_codes() {
+    // Components (WASI 0.2 through the preview-1 adapter) and core modules (preview 1).
+    for flavour in ["p1", "p2"] {
+        let demo = wasi_fixture(&format!("{flavour}/wasi-demo.wasm"));
+        let out = aot(&["run", &wasi_fixture(&format!("{flavour}/hello.wasm"))]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "Hello, world!\n", "{flavour}");
+
+        let out = aot(&["run", &demo, "--", "args", "one", "two words"]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "argc=4\nargv[0]=wasi-demo.wasm\nargv[1]=args\nargv[2]=one\nargv[3]=two words\n",
+            "{flavour}"
+        );
+
+        let out = aot(&[
+            "run", "--env", "A=1", "--env", "B=x=y", &demo, "--", "env", "A", "B", "C",
+        ]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "A=1\nB=x=y\nC unset\nenviron count=2\n",
+            "{flavour}"
+        );
+
+        // A preopened directory, read and written by the guest; nothing else is reachable.
+        let dir = scratch(&format!("wasi-dir-{flavour}"));
+        let data = dir.join("data");
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("input.txt"), "from the host\n").unwrap();
+        let mapping = format!("{}::/data", data.display());
+        let out = aot(&["run", "--dir", &mapping, &demo, "--", "files", "/data"]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("list: ok a.txt z.txt\n"), "{flavour}: {text}");
+        assert!(
+            text.contains("input.txt: ok\nfrom the host\n"),
+            "{flavour}: {text}"
+        );
+        assert!(!text.contains("ALLOWED"), "{flavour}: {text}");
+        let out = aot(&["run", &demo, "--", "files", "/data"]);
+        assert_eq!(out.status.code(), Some(1), "{flavour}: no preopen");
+
+        // Exit codes: preview 1 passes any status; the preview-1 adapter maps a non-zero one
+        // to `exit(err)`, status 1, as in Wasmtime.
+        let out = aot(&["run", &demo, "--", "exit", "42"]);
+        let expected = if flavour == "p1" { 42 } else { 1 };
+        assert_eq!(out.status.code(), Some(expected), "{flavour}");
+        assert_eq!(stderr(&out), "exiting with 42\n", "{flavour}");
+    }
+
+    // A module that is not a command needs --invoke.
+    let dir = scratch("wasi-not-command");
+    let wat = write(&dir, "lib.wat", "(module (func (export \"f\")))");
+    let out = aot(&["run", &wat]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exports no `_start`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = aot(&["run", "--dir", "::x", &wat]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

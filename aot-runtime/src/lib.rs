@@ -70,6 +70,7 @@
 //! | `runtime`         | yes     | everything except [`artifact`]: loading, instantiating, running         |
 //! | `component-model` | yes     | [`component`]: components, their linker, typed and dynamic calls        |
 //! | `wave`            | yes     | WAVE text for component values (`wasm-wave` traits on `component::Val`) |
+//! | `wasi`            | yes     | [`wasi`]: WASI context (stdio, args, env, preopens, clocks, random), preview 1 |
 //! | `write`           | no      | the artifact writers, for `aot-build` only; never in a shipped app      |
 //!
 //! With `default-features = false` only [`artifact`], the vocabulary shared with the compiler,
@@ -83,6 +84,9 @@
 #![deny(unsafe_code)]
 
 extern crate alloc;
+// The component derives name `aot_runtime::...`, also inside this crate (WASI 0.2 types).
+#[cfg(feature = "component-model")]
+extern crate self as aot_runtime;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -125,6 +129,8 @@ mod values;
 #[cfg(feature = "runtime")]
 #[allow(unsafe_code, reason = "the only module allowed to use unsafe code")]
 mod vm;
+#[cfg(feature = "wasi")]
+pub mod wasi;
 
 #[cfg(feature = "runtime")]
 pub use aot_macros::{include_component, include_module};

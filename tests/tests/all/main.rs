@@ -17,3 +17,6 @@ mod load;
 mod memory;
 mod threads;
 mod traps;
+mod wasi_p1;
+mod wasi_p2;
+mod wasi_p2_fs;
