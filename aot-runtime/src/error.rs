@@ -89,6 +89,10 @@ impl Error {
 
     /// A trap with a detail saying what exactly failed (printed after the trap's message).
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn trap_with_detail(trap: Trap, detail: impl fmt::Display) -> Error {
         Error::from_trap(trap).with_detail(detail)
     }
@@ -265,10 +269,18 @@ enum LinkErrorKind {
     },
     /// A component import (`path` = the import name, then the export names down to the item)
     /// the linker does not define.
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     ComponentUnknown {
         path: Vec<String>,
     },
     /// A component import defined with the wrong function type.
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     ComponentIncompatible {
         path: Vec<String>,
         expected: String,
@@ -276,17 +288,29 @@ enum LinkErrorKind {
         reason: String,
     },
     /// A component import defined as the wrong kind of item.
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     ComponentWrongKind {
         path: Vec<String>,
         expected: &'static str,
         found: &'static str,
     },
     /// A component import of something this runtime cannot provide yet.
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     ComponentUnsupported {
         path: Vec<String>,
         what: String,
     },
     /// A name defined twice in a component linker.
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     ComponentRedefined {
         name: String,
     },
@@ -345,6 +369,10 @@ impl LinkError {
     }
 
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn component_unknown(path: &[String]) -> LinkError {
         LinkError {
             kind: LinkErrorKind::ComponentUnknown {
@@ -354,6 +382,10 @@ impl LinkError {
     }
 
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn component_incompatible(
         path: &[String],
         expected: impl fmt::Display,
@@ -371,6 +403,10 @@ impl LinkError {
     }
 
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn component_wrong_kind(
         path: &[String],
         expected: &'static str,
@@ -386,6 +422,10 @@ impl LinkError {
     }
 
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn component_unsupported(path: &[String], what: impl fmt::Display) -> LinkError {
         LinkError {
             kind: LinkErrorKind::ComponentUnsupported {
@@ -396,6 +436,10 @@ impl LinkError {
     }
 
     #[cold]
+    #[cfg_attr(
+        not(feature = "component-model"),
+        allow(dead_code, reason = "used by the component model")
+    )]
     pub(crate) fn component_redefined(name: &str) -> LinkError {
         LinkError {
             kind: LinkErrorKind::ComponentRedefined { name: name.into() },

@@ -103,8 +103,9 @@ pub fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> Result<()
     cli::add_to_linker(linker)?;
     clocks::add_to_linker(linker)?;
     random::add_to_linker(linker)?;
-    // `wasi:filesystem/types` uses (so re-exports) these `wasi:io` resources; the linker needs
-    // them defined there too, with the io destructors.
+    // `wasi:filesystem/types` uses (so re-exports) these `wasi:io` resources. When the
+    // component imported `wasi:io` first the linker does not need them here; defining them (as
+    // the same host types) keeps a component that imports `types` alone linking too.
     let mut types = linker.instance("wasi:filesystem/types@0.2.6")?;
     for name in ["input-stream", "output-stream", "error"] {
         streams::define_io_resource(&mut types, name)?;
