@@ -17,6 +17,7 @@ mod load;
 mod memory;
 mod threads;
 mod traps;
+mod wasi_common;
 mod wasi_p1;
 mod wasi_p2;
 mod wasi_p2_fs;

@@ -11,91 +11,37 @@ mod fixtures;
 mod functions;
 mod wat;
 
+use crate::wasi_common::{
+    Captured, Counting, FILES_STEPS, Output, TempDir, check_escape, fixture_artifact, lines,
+};
 use aot_runtime::wasi::{
     DirPerms, FilePerms, HostMonotonicClock, HostWallClock, MemoryInputPipe, MemoryOutputPipe,
-    RandomSource, WasiCtxBuilder, preview1,
+    WasiCtxBuilder, preview1,
 };
 use aot_runtime::{Linker, Module, Store};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-/// A fresh host directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "aot-wasi-p1-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The compiled artifact of `tests/fixtures/wasi/p1/<name>.wasm` (compiled once per process).
 fn fixture(name: &str) -> Module {
-    static HELLO: OnceLock<Vec<u8>> = OnceLock::new();
-    static DEMO: OnceLock<Vec<u8>> = OnceLock::new();
-    let cell = match name {
-        "hello" => &HELLO,
-        "wasi-demo" => &DEMO,
-        _ => panic!("no fixture {name}"),
-    };
-    let artifact = cell.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/wasi/p1")
-            .join(format!("{name}.wasm"));
-        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        aot_tests::compile(&wasm).unwrap_or_else(|e| panic!("{name}: {e}"))
-    });
-    aot_tests::load(artifact).unwrap()
-}
-
-/// What a command printed and how it ended.
-struct Output {
-    status: i32,
-    stdout: String,
-    stderr: String,
+    aot_tests::load(fixture_artifact("p1", name)).unwrap()
 }
 
 /// Runs `module`'s `_start` with the context `builder` describes plus captured stdout/stderr;
 /// returns the status and the raw bytes written to both.
 fn run_bytes(module: &Module, builder: &mut WasiCtxBuilder) -> (i32, Vec<u8>, Vec<u8>) {
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let ctx = builder
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .build();
+    let (ctx, captured) = Captured::build(builder);
     let mut store = Store::new(ctx);
     let mut linker = Linker::new();
     preview1::add_to_linker(&mut linker).unwrap();
     let status = preview1::run_command(&mut store, &linker, module).unwrap();
     // The context (holding the other pipe handles) goes with the store.
     drop(store);
-    (
-        status,
-        stdout.try_into_inner().unwrap(),
-        stderr.try_into_inner().unwrap(),
-    )
+    let (stdout, stderr) = captured.into_bytes();
+    (status, stdout, stderr)
 }
 
 /// As [`run_bytes`], with the output as text.
@@ -112,10 +58,6 @@ fn run(module: &Module, builder: &mut WasiCtxBuilder) -> Output {
 fn demo(args: &[&str], builder: &mut WasiCtxBuilder) -> Output {
     builder.arg("wasi-demo").args(args);
     run(&fixture("wasi-demo"), builder)
-}
-
-fn lines(s: &str) -> Vec<&str> {
-    s.lines().collect()
 }
 
 /// A wall clock stopped at `secs` after the epoch.
@@ -142,17 +84,5 @@ impl HostMonotonicClock for SteppingClock {
     }
     fn now(&self) -> u64 {
         self.now.fetch_add(self.step, Ordering::Relaxed)
-    }
-}
-
-/// "Random" bytes 1, 2, 3, ... (wrapping).
-struct Counting(u8);
-
-impl RandomSource for Counting {
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            self.0 = self.0.wrapping_add(1);
-            *b = self.0;
-        }
     }
 }

@@ -5,15 +5,15 @@
 //! component-text guests for what the C programs cannot show (exact stream, poll, clock and
 //! random values, `exit-with-code`, refused interfaces).
 
+use crate::wasi_common::{Captured, Counting, Output, fixture_artifact, lines};
 use aot_runtime::Store;
 use aot_runtime::component::{
     Component, ComponentNamedList, ComponentType, Instance, Lift, Linker, Lower,
 };
 use aot_runtime::wasi::{
-    HostMonotonicClock, HostWallClock, I32Exit, MemoryInputPipe, MemoryOutputPipe, RandomSource,
-    WasiCtx, WasiCtxBuilder, p2,
+    HostMonotonicClock, HostWallClock, I32Exit, MemoryInputPipe, MemoryOutputPipe, WasiCtx,
+    WasiCtxBuilder, p2,
 };
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -23,21 +23,7 @@ use std::time::{Duration, Instant};
 
 /// The compiled artifact of `tests/fixtures/wasi/p2/<name>.wasm` (compiled once per process).
 fn fixture(name: &str) -> Component {
-    static HELLO: OnceLock<Vec<u8>> = OnceLock::new();
-    static DEMO: OnceLock<Vec<u8>> = OnceLock::new();
-    let cell = match name {
-        "hello" => &HELLO,
-        "wasi-demo" => &DEMO,
-        _ => panic!("no fixture {name}"),
-    };
-    let artifact = cell.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/wasi/p2")
-            .join(format!("{name}.wasm"));
-        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        aot_tests::compile(&wasm).unwrap_or_else(|e| panic!("{name}: {e}"))
-    });
-    aot_tests::load_component(artifact).unwrap()
+    aot_tests::load_component(fixture_artifact("p2", name)).unwrap()
 }
 
 fn linker() -> Linker<WasiCtx> {
@@ -46,42 +32,20 @@ fn linker() -> Linker<WasiCtx> {
     linker
 }
 
-/// What a command printed and how it ended.
-#[derive(Debug)]
-struct Output {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `component` as a command with the context `builder` describes plus captured stdout and
 /// stderr.
 fn run(component: &Component, builder: &mut WasiCtxBuilder) -> Output {
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let ctx = builder
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .build();
+    let (ctx, captured) = Captured::build(builder);
     let mut store = Store::new(ctx);
     let status = p2::run_command(&mut store, &linker(), component).unwrap();
     drop(store);
-    let text = |p: MemoryOutputPipe| String::from_utf8(p.try_into_inner().unwrap()).unwrap();
-    Output {
-        status,
-        stdout: text(stdout),
-        stderr: text(stderr),
-    }
+    captured.output(status)
 }
 
 /// Runs `wasi-demo` with `args` (argv[0] = `wasi-demo`).
 fn demo(args: &[&str], builder: &mut WasiCtxBuilder) -> Output {
     builder.arg("wasi-demo").args(args);
     run(&fixture("wasi-demo"), builder)
-}
-
-fn lines(s: &str) -> Vec<&str> {
-    s.lines().collect()
 }
 
 /// A wall clock stopped at `secs` seconds and 250 ns after the epoch.
@@ -122,18 +86,6 @@ impl HostMonotonicClock for OffsetClock {
     fn now(&self) -> u64 {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.base + self.start.elapsed().as_nanos() as u64
-    }
-}
-
-/// "Random" bytes `start + 1`, `start + 2`, ... (wrapping).
-struct Counting(u8);
-
-impl RandomSource for Counting {
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for b in dest {
-            self.0 = self.0.wrapping_add(1);
-            *b = self.0;
-        }
     }
 }
 

@@ -6,51 +6,20 @@
 //! filesystem functions directly for what the C program cannot reach (descriptor flags, handle
 //! identity, streams outliving their descriptor, absolute symbolic links).
 
+use crate::wasi_common::{
+    Captured, FILES_STEPS, Output, TempDir, check_escape, fixture_artifact, lines, names,
+};
 use aot_runtime::Store;
 use aot_runtime::component::{Component, Linker};
-use aot_runtime::wasi::{DirPerms, FilePerms, MemoryOutputPipe, WasiCtx, WasiCtxBuilder, p2};
-use std::path::{Path, PathBuf};
+use aot_runtime::wasi::{DirPerms, FilePerms, WasiCtx, WasiCtxBuilder, p2};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-/// A fresh host directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "aot-wasi-p2-fs-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `tests/fixtures/wasi/p2/wasi-demo.wasm`, compiled once per process.
 fn wasi_demo() -> Component {
-    static ARTIFACT: OnceLock<Vec<u8>> = OnceLock::new();
-    let artifact = ARTIFACT.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/wasi/p2/wasi-demo.wasm");
-        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        aot_tests::compile(&wasm).unwrap_or_else(|e| panic!("wasi-demo: {e}"))
-    });
-    aot_tests::load_component(artifact).unwrap()
+    aot_tests::load_component(fixture_artifact("p2", "wasi-demo")).unwrap()
 }
 
 fn linker() -> Linker<WasiCtx> {
@@ -59,70 +28,18 @@ fn linker() -> Linker<WasiCtx> {
     linker
 }
 
-/// What a command printed and how it ended.
-#[derive(Debug)]
-struct Output {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `wasi-demo` with `args` (argv[0] = `wasi-demo`) in the context `builder` describes,
 /// stdout and stderr captured.
 fn demo(args: &[&str], builder: &mut WasiCtxBuilder) -> Output {
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let ctx = builder
-        .arg("wasi-demo")
-        .args(args)
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .build();
+    let (ctx, captured) = Captured::build(builder.arg("wasi-demo").args(args));
     let mut store = Store::new(ctx);
     let status = p2::run_command(&mut store, &linker(), &wasi_demo()).unwrap();
     drop(store);
-    let text = |p: MemoryOutputPipe| String::from_utf8(p.try_into_inner().unwrap()).unwrap();
-    Output {
-        status,
-        stdout: text(stdout),
-        stderr: text(stderr),
-    }
-}
-
-fn lines(s: &str) -> Vec<&str> {
-    s.lines().collect()
-}
-
-/// The names in host directory `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
+    captured.output(status)
 }
 
 // ---------------------------------------------------------------------------------------------
 // The C program.
-
-/// The output of `files` up to its last step, `input.txt`.
-const FILES_STEPS: [&str; 14] = [
-    "mkdir: ok",
-    "write: ok",
-    "append: ok",
-    "read: ok",
-    "hello file",
-    "second line",
-    "stat: ok size=23",
-    "seek: ok file second",
-    "create: ok",
-    "list: ok a.txt z.txt",
-    "rename: ok",
-    "gone: ENOENT",
-    "unlink: ok",
-    "rmdir: ok",
-];
 
 #[test]
 fn c_files_in_a_read_write_preopen() {
@@ -163,53 +80,7 @@ fn c_files_without_input() {
 
 #[test]
 fn c_escape_attempts_are_refused() {
-    let tmp = TempDir::new();
-    let data = tmp.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    std::fs::write(tmp.path().join("outside.txt"), "secret").unwrap();
-    std::fs::create_dir(tmp.path().join("outside")).unwrap();
-    std::fs::write(tmp.path().join("outside/x"), "x").unwrap();
-    std::os::unix::fs::symlink("../outside", data.join("link-out")).unwrap();
-    std::os::unix::fs::symlink(tmp.path().join("outside.txt"), data.join("abs-link")).unwrap();
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .preopened_dir(&data, "/data", DirPerms::all(), FilePerms::all())
-        .unwrap();
-    let out = demo(&["escape", "/data"], &mut builder);
-    // The names are Wasmtime's: `not-permitted` becomes EPERM in the adapter; `open-absolute`
-    // never leaves wasi-libc, which finds no preopen for `/etc/passwd`.
-    assert_eq!(
-        lines(&out.stdout),
-        [
-            "open-parent: refused EPERM",
-            "open-absolute: refused ENOTCAPABLE",
-            "open-link-out: refused EPERM",
-            "create-link-out: refused EPERM",
-            "open-abs-link: refused EPERM",
-            "open-sub-dotdot: refused EPERM",
-            "mkdir-parent: refused EPERM",
-            "rename-out: refused EPERM",
-            "stat-link-out: refused EPERM",
-            "stat-abs-link: refused EPERM",
-            "opendir-link-out: refused EPERM",
-            "readlink-link-out: refused EPERM",
-        ],
-        "{out:?}"
-    );
-    assert_eq!(out.status, 0);
-    // Nothing outside the preopen was created or changed.
-    assert_eq!(names(tmp.path()), ["data", "outside", "outside.txt"]);
-    assert_eq!(names(&tmp.path().join("outside")), ["x"]);
-    assert_eq!(
-        std::fs::read_to_string(tmp.path().join("outside.txt")).unwrap(),
-        "secret"
-    );
-    assert_eq!(
-        std::fs::read_to_string(tmp.path().join("outside/x")).unwrap(),
-        "x"
-    );
-    // The program removed what it created inside.
-    assert_eq!(names(&data), ["abs-link", "link-out"]);
+    check_escape(|builder| demo(&["escape", "/data"], builder));
 }
 
 #[test]
