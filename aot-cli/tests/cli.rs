@@ -334,7 +334,7 @@ fn wasi_fixture(path: &str) -> String {
 }
 
 #[test]
-fn wasi_commands_run_with_args_env_dirs_and_exit_codes() {
+fn wasi_commands_run_with_args_env_dirs_stdio_and_exit_codes() {
     // Components (WASI 0.2 through the preview-1 adapter) and core modules (preview 1).
     for flavour in ["p1", "p2"] {
         let demo = wasi_fixture(&format!("{flavour}/wasi-demo.wasm"));
@@ -378,6 +378,46 @@ fn wasi_commands_run_with_args_env_dirs_and_exit_codes() {
         assert!(!text.contains("ALLOWED"), "{flavour}: {text}");
         let out = aot(&["run", &demo, "--", "files", "/data"]);
         assert_eq!(out.status.code(), Some(1), "{flavour}: no preopen");
+
+        // Escapes through `..`, absolute paths and symbolic links are refused.
+        let sandbox = dir.join("sandbox");
+        let _ = std::fs::remove_dir_all(&sandbox);
+        let inside = sandbox.join("data");
+        std::fs::create_dir_all(inside.clone()).unwrap();
+        std::fs::write(sandbox.join("outside.txt"), "secret").unwrap();
+        std::fs::create_dir(sandbox.join("outside")).unwrap();
+        std::fs::write(sandbox.join("outside/x"), "x").unwrap();
+        std::os::unix::fs::symlink("../outside", inside.join("link-out")).unwrap();
+        std::os::unix::fs::symlink(sandbox.join("outside.txt"), inside.join("abs-link")).unwrap();
+        let mapping = format!("{}::/data", inside.display());
+        let out = aot(&["run", "--dir", &mapping, &demo, "--", "escape", "/data"]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(text.lines().count(), 12, "{flavour}: {text}");
+        assert!(
+            text.lines().all(|l| l.contains(": refused ")),
+            "{flavour}: {text}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(sandbox.join("outside.txt")).unwrap(),
+            "secret"
+        );
+
+        // Clocks and random from the host; stdin from the host's stdin.
+        let out = aot(&["run", &demo, "--", "clocks"]);
+        assert!(out.status.success(), "{flavour}: {}", stderr(&out));
+        assert!(stdout(&out).starts_with("realtime: ok\nmonotonic: ok\nsleep: ok\n"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aot"))
+            .args(["run", &demo, "--", "stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(b"piped in").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{flavour}");
+        assert_eq!(stdout(&out), "read 8 bytes\nPIPED IN", "{flavour}");
 
         // Exit codes: preview 1 passes any status; the preview-1 adapter maps a non-zero one
         // to `exit(err)`, status 1, as in Wasmtime.
