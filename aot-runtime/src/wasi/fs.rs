@@ -737,8 +737,19 @@ impl OpenFile {
     }
 }
 
-/// A filesystem error (`wasi:filesystem/types.error-code`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// A filesystem error: `wasi:filesystem/types.error-code`, its 37 cases in the WIT's order, so
+/// that WASI 0.2 lifts and lowers it directly.
+#[derive(
+    crate::component::ComponentType,
+    crate::component::Lift,
+    crate::component::Lower,
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+)]
+#[component(enum)]
 pub(crate) enum FsError {
     Access,
     WouldBlock,

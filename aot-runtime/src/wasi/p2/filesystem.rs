@@ -123,7 +123,7 @@ fn with_descriptor<T: WasiView, R>(
     op: impl FnOnce(&Descriptor) -> core::result::Result<R, FsError>,
 ) -> FsResult<R> {
     let d = table(store).get(this)?;
-    Ok((op(d).map_err(ErrorCode::from),))
+    Ok((op(d),))
 }
 
 /// Runs `op` on the directories behind `this` and `other` (`rename-at`, `link-at`).
@@ -135,7 +135,7 @@ fn with_two_dirs<T: WasiView>(
 ) -> FsResult<()> {
     let table = table(store);
     let (a, b) = (table.get(this)?, table.get(other)?);
-    Ok(((|| op(dir(a)?, dir(b)?))().map_err(ErrorCode::from),))
+    Ok(((|| op(dir(a)?, dir(b)?))(),))
 }
 
 /// Pushes `stream`, a child of the descriptor `this` (which then cannot be dropped before it).
@@ -147,7 +147,7 @@ fn push_stream<T: WasiView, S: Send + 'static>(
     let table = table(store);
     let stream = match make(table.get(this)?) {
         Ok(stream) => stream,
-        Err(e) => return Ok((Err(e.into()),)),
+        Err(e) => return Ok((Err(e),)),
     };
     Ok((Ok(table.push_child(stream, this)?),))
 }
@@ -291,7 +291,7 @@ fn add_types<T: WasiView + 'static>(linker: &mut Linker<T>) -> Result<()> {
             let table = table(&mut store);
             match dir(table.get(&this)?).and_then(OpenDir::read_directory) {
                 Ok(entries) => Ok((Ok(table.push(DirectoryEntryStream(entries))?),)),
-                Err(e) => Ok((Err(ErrorCode::from(e)),)),
+                Err(e) => Ok((Err(e),)),
             }
         },
     )?;
@@ -368,7 +368,7 @@ fn add_types<T: WasiView + 'static>(linker: &mut Linker<T>) -> Result<()> {
                 .and_then(|d| d.open_at(path_flags.into(), &path, open_flags.into(), flags.into()));
             match opened {
                 Ok(d) => Ok((Ok(table.push(d)?),)),
-                Err(e) => Ok((Err(ErrorCode::from(e)),)),
+                Err(e) => Ok((Err(e),)),
             }
         },
     )?;
@@ -445,16 +445,14 @@ fn add_types<T: WasiView + 'static>(linker: &mut Linker<T>) -> Result<()> {
          -> FsResult<Option<DirectoryEntry>> {
             let entries = &mut table(&mut store).get_mut(&this)?.0;
             let next = entries.next().transpose();
-            Ok((next
-                .map(|e| e.map(DirectoryEntry::from))
-                .map_err(ErrorCode::from),))
+            Ok((next.map(|e| e.map(DirectoryEntry::from)),))
         },
     )?;
     i.func_wrap(
         "filesystem-error-code",
         |mut store, (err,): (Resource<IoError>,)| -> Result<(Option<ErrorCode>,)> {
             let err = table(&mut store).get(&err)?;
-            Ok((err.code.map(ErrorCode::from),))
+            Ok((err.code,))
         },
     )?;
     Ok(())

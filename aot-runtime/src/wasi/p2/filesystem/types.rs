@@ -227,93 +227,9 @@ impl From<fs::MetadataHash> for MetadataHashValue {
     }
 }
 
-/// `error-code`: why a filesystem operation failed (the 37 cases of the WIT, in order).
-#[derive(ComponentType, Lift, Lower, Copy, Clone, Debug, PartialEq, Eq)]
-#[component(enum)]
-pub(crate) enum ErrorCode {
-    Access,
-    WouldBlock,
-    Already,
-    BadDescriptor,
-    Busy,
-    Deadlock,
-    Quota,
-    Exist,
-    FileTooLarge,
-    IllegalByteSequence,
-    InProgress,
-    Interrupted,
-    Invalid,
-    Io,
-    IsDirectory,
-    Loop,
-    TooManyLinks,
-    MessageSize,
-    NameTooLong,
-    NoDevice,
-    NoEntry,
-    NoLock,
-    InsufficientMemory,
-    InsufficientSpace,
-    NotDirectory,
-    NotEmpty,
-    NotRecoverable,
-    Unsupported,
-    NoTty,
-    NoSuchDevice,
-    Overflow,
-    NotPermitted,
-    Pipe,
-    ReadOnly,
-    InvalidSeek,
-    TextFileBusy,
-    CrossDevice,
-}
-
-impl From<FsError> for ErrorCode {
-    fn from(e: FsError) -> Self {
-        use ErrorCode as E;
-        match e {
-            FsError::Access => E::Access,
-            FsError::WouldBlock => E::WouldBlock,
-            FsError::Already => E::Already,
-            FsError::BadDescriptor => E::BadDescriptor,
-            FsError::Busy => E::Busy,
-            FsError::Deadlock => E::Deadlock,
-            FsError::Quota => E::Quota,
-            FsError::Exist => E::Exist,
-            FsError::FileTooLarge => E::FileTooLarge,
-            FsError::IllegalByteSequence => E::IllegalByteSequence,
-            FsError::InProgress => E::InProgress,
-            FsError::Interrupted => E::Interrupted,
-            FsError::Invalid => E::Invalid,
-            FsError::Io => E::Io,
-            FsError::IsDirectory => E::IsDirectory,
-            FsError::Loop => E::Loop,
-            FsError::TooManyLinks => E::TooManyLinks,
-            FsError::MessageSize => E::MessageSize,
-            FsError::NameTooLong => E::NameTooLong,
-            FsError::NoDevice => E::NoDevice,
-            FsError::NoEntry => E::NoEntry,
-            FsError::NoLock => E::NoLock,
-            FsError::InsufficientMemory => E::InsufficientMemory,
-            FsError::InsufficientSpace => E::InsufficientSpace,
-            FsError::NotDirectory => E::NotDirectory,
-            FsError::NotEmpty => E::NotEmpty,
-            FsError::NotRecoverable => E::NotRecoverable,
-            FsError::Unsupported => E::Unsupported,
-            FsError::NoTty => E::NoTty,
-            FsError::NoSuchDevice => E::NoSuchDevice,
-            FsError::Overflow => E::Overflow,
-            FsError::NotPermitted => E::NotPermitted,
-            FsError::Pipe => E::Pipe,
-            FsError::ReadOnly => E::ReadOnly,
-            FsError::InvalidSeek => E::InvalidSeek,
-            FsError::TextFileBusy => E::TextFileBusy,
-            FsError::CrossDevice => E::CrossDevice,
-        }
-    }
-}
+/// `error-code`: why a filesystem operation failed. The shared layer's error is already exactly
+/// this enum (the 37 cases of the WIT, in order), lifted and lowered as it is.
+pub(crate) type ErrorCode = FsError;
 
 #[cfg(test)]
 mod tests {
