@@ -540,10 +540,12 @@ fn define_memories(store: &mut StoreOpaque, index: u32) -> Result<()> {
     let module = store.instances[index as usize].module.clone();
     let info = module.info();
     let n_imported = info.num_imported.memories as usize;
+    let images = module.memory_images();
     for (i, ty) in info.memories[n_imported..].iter().enumerate() {
         let inst = &store.instances[index as usize];
         let def = inst.vmctx.memory_ptr(inst.offsets.memory(i as u32));
-        let m = store.push_memory(MemoryData::new(*ty, Some(def))?);
+        let image = images.get(i).and_then(Option::as_ref);
+        let m = store.push_memory(MemoryData::new(*ty, Some(def), image)?);
         store.instances[index as usize].memories.push(m);
     }
     Ok(())
@@ -614,15 +616,17 @@ fn init_data(store: &mut StoreOpaque, index: u32, module: &Module) -> Result<()>
     }
     let n_imported = info.num_imported.memories as usize;
     let mut imaged = vec![false; info.memories.len()];
-    if all_in_bounds {
-        for (defined, image) in module.memory_images().iter().enumerate() {
-            let Some(image) = image else { continue };
-            let m = store.instances[index as usize].memories[n_imported + defined];
-            // A failure to map leaves the memory as it was: its segments are then copied.
-            imaged[n_imported + defined] = store.memories[m.index as usize]
-                .mem
-                .map_image(image)
-                .is_ok();
+    for (defined, image) in module.memory_images().iter().enumerate() {
+        let Some(image) = image else { continue };
+        let m = store.instances[index as usize].memories[n_imported + defined];
+        let mem = &mut store.memories[m.index as usize].mem;
+        if all_in_bounds {
+            // A failure to map leaves the memory zero or unchanged: its segments are then copied.
+            imaged[n_imported + defined] = mem.map_image(image).is_ok();
+        } else {
+            // A segment traps: the memory must hold exactly the segments copied before it, so a
+            // reused memory that came with the image goes back to zero first.
+            mem.clear_image()?;
         }
     }
     for (i, memory, m, offset) in active {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::prelude::*;
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreId, StoreOpaque};
 use crate::types::MemoryType;
-use crate::vm::{LinearMemory, OwnedDef, VMMemoryDefinition, VmPtr};
+use crate::vm::{LinearMemory, MemoryImage, OwnedDef, VMMemoryDefinition, VmPtr};
 use core::fmt;
 
 /// A linear memory.
@@ -62,13 +62,16 @@ pub(crate) fn check_memory_type(ty: &artifact::MemoryType) -> Result<()> {
 
 impl MemoryData {
     /// A new memory of type `ty` whose definition lives at `def` (a VM context slot), or in a
-    /// store-owned box when `def` is `None`.
+    /// store-owned box when `def` is `None`. With an `image` (the memory image its instance
+    /// will map), a released memory already holding that image is preferred (see
+    /// `LinearMemory::with_image_hint`).
     pub(crate) fn new(
         ty: artifact::MemoryType,
         def: Option<VmPtr<VMMemoryDefinition>>,
+        image: Option<&MemoryImage>,
     ) -> Result<Self> {
         check_memory_type(&ty)?;
-        let mem = LinearMemory::new(ty.limits.min)?;
+        let mem = LinearMemory::with_image_hint(ty.limits.min, image)?;
         let (def, owned) = match def {
             Some(d) => (d, None),
             None => {
@@ -131,7 +134,7 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         crate::limits::check_host_memory(store.as_context_mut().0, &ty.inner)?;
         let store = &mut store.as_context_mut().0.opaque;
-        let data = MemoryData::new(ty.inner, None)?;
+        let data = MemoryData::new(ty.inner, None, None)?;
         Ok(store.push_memory(data))
     }
 
