@@ -175,6 +175,7 @@ impl<T: fmt::Debug> fmt::Debug for Store<T> {
 impl StoreOpaque {
     /// Panics unless `id` is this store's.
     #[track_caller]
+    #[inline]
     pub(crate) fn check(&self, id: StoreId) {
         assert!(
             id == self.id,

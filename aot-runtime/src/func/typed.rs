@@ -6,7 +6,7 @@ use super::Func;
 use crate::error::{Error, Result};
 use crate::externref::ExternRef;
 use crate::prelude::*;
-use crate::store::{AsContextMut, StoreOpaque};
+use crate::store::{AsContextMut, StoreInner, StoreOpaque};
 use crate::types::ValType;
 use crate::values::{V128, ValRaw};
 use core::marker::PhantomData;
@@ -211,6 +211,9 @@ impl<T: WasmParams> WasmRet for Result<T> {
 /// Largest number of params or results of a [`TypedFunc`] (tuples go up to 16).
 const MAX_TYPED_VALUES: usize = 16;
 
+/// The buffer size [`TypedFunc::call`] uses when parameters and results fit in it.
+const SMALL_TYPED_VALUES: usize = 4;
+
 /// A function whose parameter and result types were checked once (by [`Func::typed`] or
 /// `Instance::get_typed_func`), so calls convert values without further checks.
 pub struct TypedFunc<P, R> {
@@ -255,9 +258,25 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     ///
     /// # Panics
     /// If `store` is not the store that created the function.
+    #[inline]
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
         let store = store.as_context_mut().0;
-        let mut raw = [ValRaw::default(); MAX_TYPED_VALUES];
+        // Most functions take and return a few values: a small buffer is cheaper to set up.
+        if P::COUNT.max(R::COUNT) <= SMALL_TYPED_VALUES {
+            self.call_with::<SMALL_TYPED_VALUES, _>(store, params)
+        } else {
+            self.call_with::<MAX_TYPED_VALUES, _>(store, params)
+        }
+    }
+
+    /// [`TypedFunc::call`] with a buffer of `N` slots (at least the parameter and result counts).
+    #[inline]
+    fn call_with<const N: usize, T: 'static>(
+        &self,
+        store: &mut StoreInner<T>,
+        params: P,
+    ) -> Result<R> {
+        let mut raw = [ValRaw::default(); N];
         params.store_raw(&mut store.opaque, &mut raw)?;
         let n = P::COUNT.max(R::COUNT);
         self.func.call_raw(store, &mut raw[..n])?;

@@ -214,6 +214,7 @@ std::thread_local! {
 
 /// The lowest usable address of this thread's stack, if the platform tells it. Computed once per
 /// thread (for the main thread, glibc reads `/proc/self/maps`).
+#[inline]
 fn thread_stack_low() -> Option<usize> {
     let cached = STACK_LOW.get();
     if cached != 0 {
@@ -248,10 +249,16 @@ fn query_thread_stack_low() -> Option<usize> {
 }
 
 /// Installs the signal handlers (once per process) and this thread's alternate signal stack.
+#[inline]
 fn init_thread() -> Result<()> {
     if THREAD_READY.get() {
         return Ok(());
     }
+    init_thread_slow()
+}
+
+#[cold]
+fn init_thread_slow() -> Result<()> {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(install_handlers);
     ALT_STACK.with(|s| {

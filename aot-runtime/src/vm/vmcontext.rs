@@ -210,6 +210,7 @@ impl VMContextAlloc {
     /// # Panics
     /// If the field does not fit or is misaligned: offsets come from `VMOffsets`, so that is a
     /// bug.
+    #[inline]
     fn field<T>(&self, offset: u32) -> NonNull<T> {
         let offset = offset as usize;
         assert!(
@@ -227,6 +228,7 @@ impl VMContextAlloc {
         unsafe { self.field::<T>(offset).as_ptr().write(value) }
     }
 
+    #[inline]
     fn read<T: Copy>(&self, offset: u32) -> T {
         // SAFETY: as in `write`; every byte of the context is initialized (zeroed at allocation).
         unsafe { self.field::<T>(offset).as_ptr().read() }
@@ -251,6 +253,7 @@ impl VMContextAlloc {
     }
 
     /// Reads a `VMFuncRef`.
+    #[inline]
     pub(crate) fn read_func_ref(&self, offset: u32) -> VMFuncRef {
         self.read(offset)
     }
