@@ -6,6 +6,7 @@ mod abi_roundtrip;
 mod calls;
 mod derive;
 mod host_resources;
+mod hostile_abi;
 mod imports;
 mod invoke;
 mod load;
