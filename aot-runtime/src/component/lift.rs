@@ -143,21 +143,25 @@ pub(crate) fn check_region(
         return Err(Error::trap_with_detail(Trap::UnalignedPointer, detail));
     }
     let bytes = u64::from(count) * u64::from(size);
-    let of = if count == 1 {
-        format!("{size} bytes")
-    } else if size == 1 {
-        format!("{count} bytes")
-    } else {
-        format!("{count} x {size} bytes")
+    // Only formatted on the (cold) trap paths.
+    let of = || {
+        if count == 1 {
+            format!("{size} bytes")
+        } else if size == 1 {
+            format!("{count} bytes")
+        } else {
+            format!("{count} x {size} bytes")
+        }
     };
     if bytes > u64::from(u32::MAX) {
-        let detail = format!("{} of {of}", what());
+        let detail = format!("{} of {}", what(), of());
         return Err(Error::trap_with_detail(Trap::LengthOverflow, detail));
     }
     if u64::from(ptr) + bytes > memory_len as u64 {
         let detail = format!(
-            "{} at {ptr:#x} of {of}, memory is {memory_len:#x} bytes",
-            what()
+            "{} at {ptr:#x} of {}, memory is {memory_len:#x} bytes",
+            what(),
+            of()
         );
         return Err(Error::trap_with_detail(Trap::PointerOutOfBounds, detail));
     }
