@@ -78,6 +78,9 @@ pub struct Config {
     /// Forces the number of threads compiling each module's functions (tests only; the output
     /// is the same whatever the number).
     pub(crate) threads: Option<usize>,
+    /// Chooses the workers compiling each module's functions and counts what they did (tests
+    /// only, through `jobs::compile_bytes_with`).
+    pub(crate) jobs_hook: Option<std::sync::Arc<crate::jobs::Hook>>,
 }
 
 /// The optional Wasm proposals a [`Config`] enables.
@@ -115,6 +118,7 @@ impl Config {
             cargo_target_features: None,
             module_name: None,
             threads: None,
+            jobs_hook: None,
         }
     }
 

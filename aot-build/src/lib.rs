@@ -49,7 +49,7 @@
 //! The artifact is a pure function of the input bytes and the [`Config`]: the same inputs give
 //! byte-identical output, whatever machine runs the build. CPU features are never detected from
 //! the build machine; see [`Config::cpu_features`].
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![allow(
     clippy::needless_doctest_main,
@@ -62,11 +62,14 @@ mod config;
 mod emit;
 mod environ;
 mod error;
+mod jobs;
 mod trampoline;
 mod translate;
 
 pub use config::{BoundsChecks, Config, OptLevel, artifact_path, compile};
 pub use error::{Error, Phase};
+#[doc(hidden)]
+pub use jobs::{ParallelStats, Workers, compile_bytes_with};
 
 use aot_runtime::artifact::header::features;
 use aot_runtime::artifact::{DefinedFuncIndex, ModuleInfo, TypeIndex, VMOffsets};
@@ -145,16 +148,13 @@ fn compile_core(
     })
 }
 
-/// Below this many bytes of function bodies, compiling on the calling thread is cheaper than
-/// spawning workers.
-const PARALLEL_THRESHOLD: usize = 64 * 1024;
-
 /// Translates (validating) and compiles every function body, with the offset of each body in the
 /// Wasm binary, in function order.
 ///
-/// Large modules are split into contiguous chunks compiled on several threads (at most Cargo's
-/// `NUM_JOBS` in a build script). Every function is compiled independently of the others, so
-/// the result does not depend on the number of threads.
+/// Large modules are compiled by several threads sharing a work queue, as many as Cargo's
+/// jobserver allows in a build script (see `jobs.rs`). Every function is compiled independently
+/// of the others, so the result does not depend on the number of threads; after a failure, the
+/// error is the one of the first failing function in function order.
 fn compile_functions(
     config: &Config,
     setup: &IsaSetup,
@@ -163,23 +163,24 @@ fn compile_functions(
     isa: &dyn TargetIsa,
 ) -> Result<Vec<(CompiledFunction, u32)>, Error> {
     let total: usize = bodies.iter().map(|b| b.size()).sum();
-    let threads = match config.threads {
-        Some(threads) => threads,
-        None if total < PARALLEL_THRESHOLD => 1,
-        None => worker_threads(),
-    };
-    compile_functions_on(threads, config, setup, info, bodies, isa)
+    let plan = jobs::plan(config, total);
+    let (funcs, stats) = compile_functions_with(&plan, config, setup, info, bodies, isa);
+    jobs::record(config, stats);
+    funcs
 }
 
-/// [`compile_functions`] on `threads` threads.
-fn compile_functions_on(
-    threads: usize,
+/// [`compile_functions`] on the threads `plan` allows.
+fn compile_functions_with(
+    plan: &jobs::Plan<'_>,
     config: &Config,
     setup: &IsaSetup,
     info: &ModuleInfo,
     bodies: Vec<environ::FunctionBodyData<'_>>,
     isa: &dyn TargetIsa,
-) -> Result<Vec<(CompiledFunction, u32)>, Error> {
+) -> (
+    Result<Vec<(CompiledFunction, u32)>, Error>,
+    jobs::ParallelStats,
+) {
     let func_env = &FuncEnv {
         info,
         offsets: VMOffsets::new(u32::from(setup.pointer_bytes), info.vm_counts()),
@@ -188,81 +189,55 @@ fn compile_functions_on(
         consume_fuel: setup.consume_fuel,
         epoch_interruption: setup.epoch_interruption,
     };
-    let threads = threads.clamp(1, bodies.len().max(1));
-    if threads == 1 {
-        return compile_chunk(config, func_env, 0, bodies);
-    }
-    // Contiguous chunks of about equal body size, so results concatenate in function order.
-    let total: usize = bodies.iter().map(|b| b.size()).sum();
-    let per_thread = total.div_ceil(threads);
-    let mut chunks = vec![(0, Vec::new())];
-    let mut size = 0;
-    for (i, body) in bodies.into_iter().enumerate() {
-        if size >= per_thread {
-            chunks.push((i, Vec::new()));
-            size = 0;
-        }
-        size += body.size();
-        chunks.last_mut().expect("one chunk at least").1.push(body);
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|(first, chunk)| {
-                scope.spawn(move || compile_chunk(config, func_env, first, chunk))
-            })
-            .collect();
-        let mut funcs = Vec::with_capacity(info.num_defined_funcs());
-        // Joined in order, so the error reported is the one of the first failing function.
-        for worker in workers {
-            let chunk = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            funcs.extend(chunk?);
-        }
-        Ok(funcs)
+    // Each thread has its own translator, compiler and validator allocations.
+    let new_state = || {
+        (
+            FuncTranslator::new(),
+            Compiler::new(isa),
+            FuncValidatorAllocations::default(),
+        )
+    };
+    jobs::run(plan, bodies, new_state, |state, i, body| {
+        compile_function(config, func_env, state, DefinedFuncIndex::new(i), body)
     })
 }
 
-/// How many threads may compile: the machine's parallelism, at most Cargo's `NUM_JOBS`.
-fn worker_threads() -> usize {
-    let available = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = std::env::var("NUM_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or(available);
-    available.min(jobs).clamp(1, 16)
+/// [`compile_functions`] on exactly `threads` threads, without jobserver.
+#[cfg(test)]
+fn compile_functions_on(
+    threads: usize,
+    config: &Config,
+    setup: &IsaSetup,
+    info: &ModuleInfo,
+    bodies: Vec<environ::FunctionBodyData<'_>>,
+    isa: &dyn TargetIsa,
+) -> Result<Vec<(CompiledFunction, u32)>, Error> {
+    let plan = jobs::Plan::Threads(threads);
+    compile_functions_with(&plan, config, setup, info, bodies, isa).0
 }
 
-/// Compiles the bodies of consecutive defined functions, the first being `first`.
-fn compile_chunk(
+/// Translates, validates and compiles the body of the defined function `defined`.
+fn compile_function(
     config: &Config,
     func_env: &FuncEnv<'_>,
-    first: usize,
-    bodies: Vec<environ::FunctionBodyData<'_>>,
-) -> Result<Vec<(CompiledFunction, u32)>, Error> {
+    (translator, compiler, allocs): &mut (FuncTranslator, Compiler<'_>, FuncValidatorAllocations),
+    defined: DefinedFuncIndex,
+    body: environ::FunctionBodyData<'_>,
+) -> Result<(CompiledFunction, u32), Error> {
     let info = func_env.info;
-    let mut translator = FuncTranslator::new();
-    let mut compiler = Compiler::new(func_env.isa);
-    let mut allocs = FuncValidatorAllocations::default();
-    let mut funcs = Vec::with_capacity(bodies.len());
-    for (i, body) in bodies.into_iter().enumerate() {
-        let func = info.func_index(DefinedFuncIndex::new(first + i));
-        let in_func = |e: Error| e.with_func(func.0, info.func_name(func));
-        let mut validator = body.validator.into_validator(allocs);
-        let ir = translator
-            .translate(func_env, func, &body.body, &mut validator)
-            .map_err(|e| {
-                let message = environ::describe_operator_error(&e.message, &config.features);
-                in_func(Error::new(Phase::Translate, message).with_offset(e.offset as u64))
-            })?;
-        allocs = validator.into_allocations();
-        let code = compiler.compile(ir).map_err(in_func)?;
-        let wasm_offset = u32::try_from(body.body.range().start)
-            .map_err(|_| Error::new(Phase::Parse, "modules larger than 4 GiB are not supported"))?;
-        funcs.push((code, wasm_offset));
-    }
-    Ok(funcs)
+    let func = info.func_index(defined);
+    let in_func = |e: Error| e.with_func(func.0, info.func_name(func));
+    let mut validator = body.validator.into_validator(std::mem::take(allocs));
+    let ir = translator.translate(func_env, func, &body.body, &mut validator);
+    *allocs = validator.into_allocations();
+    let ir = ir.map_err(|e| {
+        let message = environ::describe_operator_error(&e.message, &config.features);
+        in_func(Error::new(Phase::Translate, message).with_offset(e.offset as u64))
+    })?;
+    let code = compiler.compile(ir).map_err(in_func)?;
+    let wasm_offset = u32::try_from(body.body.range().start)
+        .map_err(|_| Error::new(Phase::Parse, "modules larger than 4 GiB are not supported"))?;
+    Ok((code, wasm_offset))
 }
 
 /// Compiles the host-to-wasm trampoline of every escaping function.

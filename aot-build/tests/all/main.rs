@@ -8,6 +8,7 @@ mod artifact;
 mod build_script;
 mod component;
 mod errors;
+mod parallel;
 
 use aot_runtime::artifact::read::HostInfo;
 
