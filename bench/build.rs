@@ -2,8 +2,8 @@
 //!
 //! - The native baseline: each C kernel in `kernels/` compiled by the system C compiler through
 //!   the `cc` crate (gcc -O2 here), as a static library exporting `<kernel>_run`.
-//! - Our artifacts: each kernel's committed `.wasm` and the `.wat` modules in `wat/` compiled by
-//!   `aot_build` into `OUT_DIR`, for `include_module!`.
+//! - Our artifacts: each kernel's committed `.wasm` and the `.wat` modules and component in `wat/`
+//!   compiled by `aot_build` into `OUT_DIR`, for `include_module!` and `include_component!`.
 //! - The two large instantiation modules (1 MiB and 16 MiB of data segments), generated here
 //!   rather than committed (as text, 16 MiB of data would be a ~48 MiB `.wat`): their Wasm
 //!   binaries go to `OUT_DIR` (Wasmtime compiles those at startup) and their artifacts to the path
@@ -27,7 +27,12 @@ fn main() {
         aot_build::compile(format!("kernels/{kernel}.wasm"))
             .unwrap_or_else(|e| panic!("aot-build failed for kernel {kernel}: {e}"));
     }
-    for wat in ["wat/calls.wat", "wat/instantiate_nodata.wat"] {
+    // `component.wat` is a component: `aot_build` tells it apart by its header.
+    for wat in [
+        "wat/calls.wat",
+        "wat/instantiate_nodata.wat",
+        "wat/component.wat",
+    ] {
         aot_build::compile(wat).unwrap_or_else(|e| panic!("aot-build failed for {wat}: {e}"));
     }
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");

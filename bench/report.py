@@ -152,6 +152,13 @@ def render(results):
         out += ["", "### Call overhead (per call, median)", ""]
         out += timing_table(calls, first="call")
 
+    component = results.get("component_call")
+    if component:
+        args = component.get("arguments", {})
+        out += ["", f"### Component call (typed functions, a {args.get('string_bytes', '?')}-byte string "
+                f"and a list of {args.get('records', '?')} records, per call, median)", ""]
+        out += timing_table(component, first="function", exclude=("arguments",))
+
     memory = results.get("memory_per_instance")
     if memory:
         out += ["", "### Memory per instance (RSS growth in a fresh process / instances, median)", ""]

@@ -634,7 +634,7 @@ pub fn load(p: &Params, cx: &Ctx, modules: &[&WasmModule]) -> Section {
 }
 
 /// Instantiation time of the three instantiation modules: a new store plus the instance (the
-/// drop of both is not timed).
+/// drop of both is not timed: the measure), and the same with the drop timed too.
 pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
     let mut section = Section::new(
         "Instantiation: new store + instance (median)",
@@ -650,28 +650,41 @@ pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
     );
     let subjects = cx.subjects();
     let mut vs: [Vec<Option<f64>>; 2] = Default::default();
+    // The same cycle with the drop of the store and instance timed too: our memories go back to a
+    // pool on drop (their reset happens there), so this row shows the whole cost.
+    let mut cycle: [Vec<Option<f64>>; 2] = Default::default();
     for (m, &iters) in modules.iter().zip(&p.instantiate_iters) {
-        match instantiate_module(iters, cx, m) {
-            Ok(outcomes) => {
-                let medians = record(&mut section, m.name, &subjects, &outcomes, 1.0);
-                vs[0].push(ratio(medians[0], medians[1]));
-                vs[1].push(ratio(medians[0], medians[2]));
-                section.rows.push(row_of(m.name, &medians));
-            }
-            Err(e) => {
-                section
-                    .problems
-                    .push(format!("instantiate: {}: {e}", m.name));
-                vs[0].push(None);
-                vs[1].push(None);
-                section
-                    .rows
-                    .push(vec![m.name.to_string(), format!("FAILED: {e}")]);
+        for timed_drop in [false, true] {
+            let name = if timed_drop {
+                format!("{} (+ drop)", m.name)
+            } else {
+                m.name.to_string()
+            };
+            let vs = if timed_drop { &mut cycle } else { &mut vs };
+            match instantiate_module(iters, cx, m, timed_drop) {
+                Ok(outcomes) => {
+                    let medians = record(&mut section, &name, &subjects, &outcomes, 1.0);
+                    vs[0].push(ratio(medians[0], medians[1]));
+                    vs[1].push(ratio(medians[0], medians[2]));
+                    section.rows.push(row_of(&name, &medians));
+                }
+                Err(e) => {
+                    section.problems.push(format!("instantiate: {name}: {e}"));
+                    vs[0].push(None);
+                    vs[1].push(None);
+                    section.rows.push(vec![name, format!("FAILED: {e}")]);
+                }
             }
         }
     }
-    section.ratios = vec![("instantiate_vs_wasmtime", max_of(vs[0].clone()))];
-    section.ratios_closest = vec![("instantiate_vs_wasmtime", max_of(vs[1].clone()))];
+    section.ratios = vec![
+        ("instantiate_vs_wasmtime", max_of(vs[0].clone())),
+        ("instantiate_with_drop_vs_wasmtime", max_of(cycle[0].clone())),
+    ];
+    section.ratios_closest = vec![
+        ("instantiate_vs_wasmtime", max_of(vs[1].clone())),
+        ("instantiate_with_drop_vs_wasmtime", max_of(cycle[1].clone())),
+    ];
     section
 }
 
@@ -679,6 +692,7 @@ fn instantiate_module(
     iters: usize,
     cx: &Ctx,
     m: &WasmModule,
+    timed_drop: bool,
 ) -> Result<Vec<Result<Summary, String>>, String> {
     let ours = aot_runtime::Module::from_embedded(m.aot).map_err(|e| format!("ours: load: {e}"))?;
     let theirs = (0..cx.engines.len())
@@ -686,28 +700,38 @@ fn instantiate_module(
         .collect::<Result<Vec<_>, _>>()?;
     check_instances(cx, &ours, &theirs)?;
     let mut samplers: Vec<Sampler<'_>> = vec![Box::new(|| {
-        let (ns, (store, instance)) = time(|| {
+        let (ns, (kept, instance)) = time(|| {
             let mut store = aot_runtime::Store::new(());
-            let instance = aot_runtime::Instance::new(&mut store, &ours, &[]);
-            (store, instance)
+            let instance = aot_runtime::Instance::new(&mut store, &ours, &[]).map(|_| ());
+            (keep_unless(timed_drop, store), instance)
         });
         instance.map_err(err_str)?;
-        drop(store);
+        drop(kept);
         Ok(ns)
     })];
     for (e, module) in cx.engines.iter().zip(&theirs) {
         samplers.push(Box::new(move || {
-            let (ns, (store, instance)) = time(|| {
+            let (ns, (kept, instance)) = time(|| {
                 let mut store = wasmtime::Store::new(&e.engine, ());
-                let instance = wasmtime::Instance::new(&mut store, module, &[]);
-                (store, instance)
+                let instance = wasmtime::Instance::new(&mut store, module, &[]).map(|_| ());
+                (keep_unless(timed_drop, store), instance)
             });
             instance.map_err(err_str)?;
-            drop(store);
+            drop(kept);
             Ok(ns)
         }));
     }
     Ok(interleave(iters, 1, samplers))
+}
+
+/// `value`, or `None` after dropping it (inside the timed region) when `drop_now`.
+fn keep_unless<T>(drop_now: bool, value: T) -> Option<T> {
+    if drop_now {
+        drop(value);
+        None
+    } else {
+        Some(value)
+    }
 }
 
 /// Checks that every runtime sees the same memory contents after instantiation (a few bytes of

@@ -1,8 +1,8 @@
-//! The benchmarked modules: each one embedded twice, as our artifact (`include_module!`, compiled
-//! by build.rs) and as its Wasm bytes (for Wasmtime, which compiles them at startup), plus the
-//! native builds of the C kernels.
+//! The benchmarked modules and component: each one embedded twice, as our artifact
+//! (`include_module!` or `include_component!`, compiled by build.rs) and as its Wasm bytes (for
+//! Wasmtime, which compiles them at startup), plus the native builds of the C kernels.
 
-use aot_runtime::{EmbeddedModule, include_module};
+use aot_runtime::{EmbeddedComponent, EmbeddedModule, include_component, include_module};
 
 /// One Wasm module, in both forms.
 pub struct WasmModule {
@@ -103,4 +103,25 @@ pub fn instantiation() -> [WasmModule; 3] {
             wasm: include_bytes!(concat!(env!("OUT_DIR"), "/instantiate_16m.wasm")),
         },
     ]
+}
+
+/// One Wasm component, in both forms.
+pub struct WasmComponent {
+    /// Short name used in messages.
+    pub name: &'static str,
+    /// Our artifact, embedded by `include_component!`.
+    pub aot: &'static EmbeddedComponent,
+    /// The component text the artifact was compiled from.
+    pub wat: &'static [u8],
+}
+
+/// `wat/component.wat`: `echo-string`, `echo-records` and `sum-records` over
+/// `record point { x: f64, y: f64, label: string }`.
+pub fn component() -> WasmComponent {
+    static AOT: EmbeddedComponent = include_component!("wat/component.wat");
+    WasmComponent {
+        name: "component",
+        aot: &AOT,
+        wat: include_bytes!("../wat/component.wat"),
+    }
 }
