@@ -4,9 +4,10 @@
 //!   the `cc` crate (gcc -O2 here), as a static library exporting `<kernel>_run`.
 //! - Our artifacts: each kernel's committed `.wasm` and the `.wat` modules and component in `wat/`
 //!   compiled by `aot_build` into `OUT_DIR`, for `include_module!` and `include_component!`.
-//! - The two large instantiation modules (1 MiB and 16 MiB of data segments), generated here
-//!   rather than committed (as text, 16 MiB of data would be a ~48 MiB `.wat`): their Wasm
-//!   binaries go to `OUT_DIR` (Wasmtime compiles those at startup) and their artifacts to the path
+//! - The instantiation modules generated here rather than committed: two with 1 MiB and 16 MiB
+//!   of data segments (as text, 16 MiB of data would be a ~48 MiB `.wat`) and `funcs_10k`, 10,000
+//!   functions all listed in one funcref table. Their Wasm binaries go to `OUT_DIR` (Wasmtime
+//!   compiles those at startup) and their artifacts to the path
 //!   `include_module!("generated/<name>.wasm")` expects (`aot_build::artifact_path`).
 
 use std::path::Path;
@@ -19,6 +20,9 @@ const KERNELS: &[&str] = &[
 /// The generated instantiation modules: name and bytes of data.
 const DATA_MODULES: &[(&str, usize)] =
     &[("instantiate_1m", 1 << 20), ("instantiate_16m", 16 << 20)];
+
+/// How many functions (and table entries) `funcs_10k` has.
+const FUNCS: u32 = 10_000;
 
 fn main() {
     println!("cargo:rerun-if-changed=kernels/kernel.h");
@@ -37,23 +41,29 @@ fn main() {
     }
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
     for &(name, bytes) in DATA_MODULES {
-        let wasm = data_module(bytes);
-        let wasm_path = Path::new(&out_dir).join(format!("{name}.wasm"));
-        std::fs::write(&wasm_path, &wasm).expect("cannot write a generated module");
-        let artifact = aot_build::Config::from_env()
-            .module_name(name)
-            .compile_bytes(&wasm)
-            .unwrap_or_else(|e| panic!("aot-build failed for {name}: {e}"));
-        let key = format!("generated/{name}.wasm");
-        let artifact_path = aot_build::artifact_path(Path::new(&out_dir), Path::new(&key));
-        std::fs::create_dir_all(
-            artifact_path
-                .parent()
-                .expect("artifact paths have a parent"),
-        )
-        .expect("cannot create the artifact directory");
-        std::fs::write(&artifact_path, artifact).expect("cannot write a generated artifact");
+        generated(&out_dir, name, &data_module(bytes));
     }
+    generated(&out_dir, "funcs_10k", &funcs_module(FUNCS));
+}
+
+/// Writes a generated module's Wasm to `OUT_DIR/<name>.wasm` and its artifact where
+/// `include_module!("generated/<name>.wasm")` looks for it.
+fn generated(out_dir: &str, name: &str, wasm: &[u8]) {
+    let wasm_path = Path::new(out_dir).join(format!("{name}.wasm"));
+    std::fs::write(&wasm_path, wasm).expect("cannot write a generated module");
+    let artifact = aot_build::Config::from_env()
+        .module_name(name)
+        .compile_bytes(wasm)
+        .unwrap_or_else(|e| panic!("aot-build failed for {name}: {e}"));
+    let key = format!("generated/{name}.wasm");
+    let artifact_path = aot_build::artifact_path(Path::new(out_dir), Path::new(&key));
+    std::fs::create_dir_all(
+        artifact_path
+            .parent()
+            .expect("artifact paths have a parent"),
+    )
+    .expect("cannot create the artifact directory");
+    std::fs::write(&artifact_path, artifact).expect("cannot write a generated artifact");
 }
 
 /// Compiles `kernels/<name>.c` natively into `libkernel_<name>.a`, with `run` renamed `<name>_run`.
@@ -110,6 +120,79 @@ fn data_module(bytes: usize) -> Vec<u8> {
     wasm
 }
 
+/// `funcs_10k`, the shape of a C or Rust program whose functions are all address-taken: `count`
+/// small defined functions, a funcref table of exactly `count` entries filled by one active
+/// element segment at offset 0 listing every function in order, `(memory (export "memory") 1)`
+/// without data, and
+/// `(func (export "call") (param i32 i32) (result i32) (call_indirect (type 0) (local.get 1) (local.get 0)))`,
+/// which calls table slot `$0` with argument `$1`.
+///
+/// Function `i` (and slot `i`) has `K = i` and a shape chosen by `i % 4`: 0 `x + K`, 1 `x * K`,
+/// 2 `x - K` (all `(param i32) (result i32)`, type 0) and 3 `(param i32 i32) (result i32)`
+/// `x + y + K` (type 1, which `call` rejects with a signature trap).
+/// `bench.rs` (`funcs_expected`) computes the same values to check `call` on both runtimes.
+fn funcs_module(count: u32) -> Vec<u8> {
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    // Type section: 0 = (func (param i32) (result i32)), 1 = (func (param i32 i32) (result i32)).
+    section(
+        &mut wasm,
+        1,
+        &[2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7f],
+    );
+    // Function section: the `count` functions, then `call` (type 1).
+    let mut functions = Vec::new();
+    leb128(&mut functions, u64::from(count) + 1);
+    functions.extend((0..count).map(|i| u8::from(i % 4 == 3)));
+    functions.push(1);
+    section(&mut wasm, 3, &functions);
+    // Table section: one funcref table, min = max = `count`.
+    let mut table = vec![1, 0x70, 1];
+    leb128(&mut table, u64::from(count));
+    leb128(&mut table, u64::from(count));
+    section(&mut wasm, 4, &table);
+    // Memory section: one memory of one page, no max.
+    section(&mut wasm, 5, &[1, 0, 1]);
+    // Export section: "memory" (memory 0) and "call" (func `count`).
+    let mut exports = vec![2];
+    for (name, kind, index) in [("memory", 2u8, 0), ("call", 0u8, count)] {
+        leb128(&mut exports, name.len() as u64);
+        exports.extend_from_slice(name.as_bytes());
+        exports.push(kind);
+        leb128(&mut exports, u64::from(index));
+    }
+    section(&mut wasm, 7, &exports);
+    // Element section: one active segment of table 0 at (i32.const 0), functions 0..count.
+    let mut elements = vec![1, 0, 0x41, 0, 0x0b];
+    leb128(&mut elements, u64::from(count));
+    for i in 0..count {
+        leb128(&mut elements, u64::from(i));
+    }
+    section(&mut wasm, 9, &elements);
+    // Code section: each body is its size, no locals, the instructions and `end`.
+    let mut code = Vec::new();
+    leb128(&mut code, u64::from(count) + 1);
+    for i in 0..count {
+        // local.get 0, then for two params local.get 1 and i32.add.
+        let mut body = vec![0, 0x20, 0];
+        if i % 4 == 3 {
+            body.extend_from_slice(&[0x20, 1, 0x6a]);
+        }
+        body.push(0x41);
+        sleb128(&mut body, i64::from(i));
+        // i32.add, i32.mul, i32.sub, i32.add.
+        body.push([0x6a, 0x6c, 0x6b, 0x6a][(i % 4) as usize]);
+        body.push(0x0b);
+        leb128(&mut code, body.len() as u64);
+        code.extend_from_slice(&body);
+    }
+    // `call`: no locals, local.get 1, local.get 0, call_indirect (type 0) (table 0), end.
+    let call = [0, 0x20, 1, 0x20, 0, 0x11, 0, 0, 0x0b];
+    leb128(&mut code, call.len() as u64);
+    code.extend_from_slice(&call);
+    section(&mut wasm, 10, &code);
+    wasm
+}
+
 fn section(wasm: &mut Vec<u8>, id: u8, contents: &[u8]) {
     wasm.push(id);
     leb128(wasm, contents.len() as u64);
@@ -121,6 +204,18 @@ fn leb128(out: &mut Vec<u8>, mut value: u64) {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
         if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn sleb128(out: &mut Vec<u8>, mut value: i64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) {
             out.push(byte);
             return;
         }

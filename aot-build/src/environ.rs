@@ -11,7 +11,7 @@
 use crate::config::WasmFeatures as ConfigFeatures;
 use crate::error::{Error, Phase};
 use aot_runtime::artifact::module::{
-    ConstExpr, ConstOp, DataSegment, ElemItems, ElemKind, ElemSegment, Export, Import,
+    ConstExpr, ConstOp, DataSegment, ElemItems, ElemKind, ElemSegment, Export, Import, TableImage,
 };
 use aot_runtime::artifact::{
     EntityIndex, FuncIndex, FuncType, GlobalIndex, GlobalType, Limits, MemoryIndex, MemoryType,
@@ -110,6 +110,73 @@ pub(crate) fn parse_at<'a>(
         }
     }
     Ok(env)
+}
+
+/// Computes the [`TableImage`] of every defined table from the leading active element segments
+/// that can be applied at build time, and turns those segments into empty declarative ones
+/// (after instantiation an applied active segment is dropped, exactly like a declarative one).
+///
+/// A segment qualifies when it targets a defined funcref table whose elements start null, its
+/// offset is a constant, its items are constant function references or nulls, and it fits the
+/// table's minimum size (so it cannot trap). The first active segment that does not qualify ends
+/// the run: it and every later one are applied at instantiation as before, in order, after the
+/// images, which is the spec's order.
+///
+/// Run it after [`escaping_funcs`]: the functions of an emptied segment still escape.
+pub(crate) fn preapply_elems(info: &mut ModuleInfo) {
+    let n_imported = info.num_imported.tables as usize;
+    let mut images: Vec<Vec<Option<FuncIndex>>> = vec![Vec::new(); info.table_inits.len()];
+    for seg in &mut info.elems {
+        let ElemKind::Active { table, offset } = &seg.kind else {
+            continue;
+        };
+        let Some(defined) = table.index().checked_sub(n_imported) else {
+            break;
+        };
+        let ty = &info.tables[table.index()];
+        if ty.element != ValType::FuncRef || info.table_inits[defined].is_some() {
+            break;
+        }
+        let start = match *offset.0 {
+            [ConstOp::I32Const(v)] => u64::from(v as u32),
+            _ => break,
+        };
+        let items: Option<Vec<Option<FuncIndex>>> = match &seg.items {
+            ElemItems::Funcs(funcs) => Some(funcs.iter().map(|&f| Some(f)).collect()),
+            ElemItems::Exprs(exprs) => exprs
+                .iter()
+                .map(|e| match *e.0 {
+                    [ConstOp::RefFunc(f)] => Some(Some(f)),
+                    [ConstOp::RefNull(_)] => Some(None),
+                    _ => None,
+                })
+                .collect(),
+        };
+        let Some(items) = items else {
+            break;
+        };
+        let end = start + items.len() as u64;
+        if end > ty.limits.min {
+            break;
+        }
+        let image = &mut images[defined];
+        if image.len() < end as usize {
+            image.resize(end as usize, None);
+        }
+        image[start as usize..end as usize].copy_from_slice(&items);
+        seg.kind = ElemKind::Declared;
+        seg.items = ElemItems::Funcs(Vec::new());
+    }
+    info.table_images = images
+        .into_iter()
+        .map(|mut image| {
+            // Trailing nulls are what an image leaves out anyway.
+            while image.last() == Some(&None) {
+                image.pop();
+            }
+            TableImage(image.into_boxed_slice())
+        })
+        .collect();
 }
 
 /// Wraps a wasmparser error, naming the proposal (or component model feature) when a disabled
@@ -405,7 +472,7 @@ impl ModuleEnvironment<'_> {
 /// A function escapes if it is exported, is the start function (the runtime calls it), or is
 /// named by an element segment or a constant expression. A `ref.func` in a function body needs
 /// no scan: validation requires its function to be declared by one of those already (the spec's
-/// C.refs).
+/// C.refs). Call it before [`preapply_elems`] empties segments.
 pub(crate) fn escaping_funcs(info: &ModuleInfo) -> Vec<bool> {
     let mut escaping = vec![false; info.num_defined_funcs()];
     let mut mark = |func: FuncIndex| {

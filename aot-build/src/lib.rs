@@ -136,10 +136,12 @@ fn compile_core(
 ) -> Result<CompiledModule, Error> {
     let mut info = env.info;
     info.name = name;
+    let escaping = environ::escaping_funcs(&info);
+    environ::preapply_elems(&mut info);
     let funcs = compile_functions(config, setup, &info, env.bodies, isa)?;
     let mut compiler = Compiler::new(isa);
     let mut trampolines = TrampolineBuilder::new(isa);
-    let array_to_wasm = compile_array_to_wasm(&info, &mut trampolines, &mut compiler)?;
+    let array_to_wasm = compile_array_to_wasm(&info, &escaping, &mut trampolines, &mut compiler)?;
     Ok(CompiledModule {
         info,
         data: env.data,
@@ -243,11 +245,12 @@ fn compile_function(
 /// Compiles the host-to-wasm trampoline of every escaping function.
 fn compile_array_to_wasm(
     info: &ModuleInfo,
+    escaping: &[bool],
     trampolines: &mut TrampolineBuilder<'_>,
     compiler: &mut Compiler<'_>,
 ) -> Result<Vec<(DefinedFuncIndex, CompiledFunction)>, Error> {
     let mut res = Vec::new();
-    for (i, escapes) in environ::escaping_funcs(info).into_iter().enumerate() {
+    for (i, &escapes) in escaping.iter().enumerate() {
         if escapes {
             let defined = DefinedFuncIndex::new(i);
             let func = info.func_index(defined);

@@ -227,7 +227,7 @@ impl Func {
         match &store.opaque.funcs[self.index as usize] {
             FuncData::Wasm { instance, index } => {
                 let inst = &store.opaque.instances[*instance as usize];
-                let func_ref = inst.vmctx.read_func_ref(inst.offsets.func_ref(index.0));
+                let func_ref = inst.func_ref(*index);
                 vm::call_wasm(store, func_ref, values)
             }
             FuncData::Host(ctx) => {

@@ -7,11 +7,9 @@
 //! earlier writes in place, as the spec requires for shared imported tables and memories), and
 //! finally the start function runs.
 
-use crate::artifact::module::{ConstExpr, ConstOp, ElemItems, ElemKind};
+use crate::artifact::module::{ConstExpr, ConstOp, ElemItems, ElemKind, ElemSegment};
 use crate::artifact::vmoffsets::VMCONTEXT_MAGIC;
-use crate::artifact::{
-    self, DefinedFuncIndex, EntityIndex, FuncIndex, GlobalIndex, Trap, VMOffsets,
-};
+use crate::artifact::{self, ElemIndex, EntityIndex, FuncIndex, GlobalIndex, Trap, VMOffsets};
 use crate::error::{Error, LinkError, Result};
 use crate::externals::Extern;
 use crate::func::{Func, FuncData, TypedFunc, WasmParams, WasmResults};
@@ -20,7 +18,7 @@ use crate::memory::{Memory, MemoryData};
 use crate::module::Module;
 use crate::prelude::*;
 use crate::store::{AsContextMut, StoreContextMut, StoreId, StoreInner, StoreOpaque};
-use crate::table::{Table, TableData};
+use crate::table::{Table, TableData, in_bounds};
 use crate::types::ExternType;
 use crate::values::ValRaw;
 use crate::vm::{self, VMContextAlloc, VMFuncRef};
@@ -84,17 +82,57 @@ pub(crate) struct InstanceData {
     pub(crate) memories: Vec<Memory>,
     pub(crate) tables: Vec<Table>,
     pub(crate) globals: Vec<Global>,
-    /// Items (raw reference words) of each element segment; emptied by `elem.drop` and after
-    /// active or declared segments are applied.
-    pub(crate) elems: Vec<Box<[usize]>>,
+    /// Whether each element segment was dropped (`elem.drop`, or applied as an active or
+    /// declarative segment). The items of a live one are evaluated when `table.init` reads them:
+    /// they are constants, so evaluating them then gives what instantiation would have.
+    pub(crate) dropped_elems: Vec<bool>,
     /// Whether each data segment was dropped (`data.drop`, or applied as an active segment).
     pub(crate) dropped_data: Vec<bool>,
 }
 
 impl InstanceData {
-    /// The address of the `VMFuncRef` of function `index` in this instance's VM context.
+    /// The address of the `VMFuncRef` of function `index` in this instance's VM context, after
+    /// writing it. A defined function's `VMFuncRef` is never written at instantiation (which then
+    /// costs nothing per function, and its VM context slots are not even zeroed): it is written
+    /// whenever a reference to it is taken, from compiled code (`ref.func`, a table slot's first
+    /// read) or from the host. Its value never changes, so writing it again is harmless, and
+    /// cheaper than remembering which ones were written. An imported function's was written when
+    /// the imports were linked. `index` must be a function of the module.
     pub(crate) fn func_ref_addr(&self, index: FuncIndex) -> usize {
-        self.vmctx.addr() + self.offsets.func_ref(index.0) as usize
+        let offset = self.offsets.func_ref(index.0);
+        if let Some(entry) = self.defined_func_ref(index) {
+            self.vmctx.write_func_ref(offset, &entry);
+        }
+        self.vmctx.addr() + offset as usize
+    }
+
+    /// The `VMFuncRef` of function `index` (see [`Self::func_ref_addr`]).
+    #[inline]
+    pub(crate) fn func_ref(&self, index: FuncIndex) -> VMFuncRef {
+        match self.defined_func_ref(index) {
+            Some(entry) => entry,
+            None => self.vmctx.read_func_ref(self.offsets.func_ref(index.0)),
+        }
+    }
+
+    /// What the `VMFuncRef` of function `index` holds if the module defines it.
+    #[inline]
+    fn defined_func_ref(&self, index: FuncIndex) -> Option<VMFuncRef> {
+        let info = self.module.info();
+        let defined = info.defined_func_index(index)?;
+        let loc = self.module.funcs().get(defined.index());
+        let text = self.module.text_base();
+        let ty = info.funcs[index.index()];
+        Some(VMFuncRef {
+            wasm_call: text + loc.text_offset as usize,
+            array_call: if loc.array_trampoline == u32::MAX {
+                0
+            } else {
+                text + loc.array_trampoline as usize
+            },
+            vmctx: self.vmctx.addr(),
+            type_id: self.module.type_ids()[ty.index()],
+        })
     }
 
     /// The function whose `VMFuncRef` is at `offset` in the VM context, if any.
@@ -334,7 +372,9 @@ pub(crate) fn instantiate<T: 'static>(
 fn build(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<u32> {
     let info = module.info();
     let offsets = VMOffsets::new(core::mem::size_of::<usize>() as u32, info.vm_counts());
-    let vmctx = VMContextAlloc::new(offsets.size() as usize)?;
+    // Everything but the defined functions' `VMFuncRef`s starts zeroed (see `func_ref_addr`).
+    let initialized = offsets.func_ref(info.num_imported.funcs);
+    let vmctx = VMContextAlloc::new(offsets.size() as usize, initialized as usize)?;
     let index = store.instances.len() as u32;
     vmctx.write_u32(offsets.magic(), VMCONTEXT_MAGIC);
     vmctx.write_usize(offsets.store(), store.vm_store.addr());
@@ -349,18 +389,15 @@ fn build(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result
         memories: Vec::new(),
         tables: Vec::new(),
         globals: Vec::new(),
-        elems: Vec::new(),
+        dropped_elems: vec![false; info.elems.len()],
         dropped_data: vec![false; info.data.len()],
     };
     link_imports(store, &mut inst, imports)?;
-    define_funcs(&inst);
     store.vmctx_starts.insert(inst.vmctx.addr(), index);
     store.instances.push(inst);
     define_globals(store, index)?;
     define_tables(store, index)?;
     define_memories(store, index)?;
-    let elems = eval_elems(store, index)?;
-    store.instances[index as usize].elems = elems;
     Ok(index)
 }
 
@@ -374,9 +411,7 @@ fn link_imports(store: &StoreOpaque, inst: &mut InstanceData, imports: &[Extern]
                 let mut entry = match &store.funcs[f.index as usize] {
                     FuncData::Wasm { instance, index } => {
                         let exporter = &store.instances[*instance as usize];
-                        exporter
-                            .vmctx
-                            .read_func_ref(exporter.offsets.func_ref(index.0))
+                        exporter.func_ref(*index)
                     }
                     FuncData::Host(ctx) => {
                         let ty = info.funcs[i.index()];
@@ -416,30 +451,6 @@ fn link_imports(store: &StoreOpaque, inst: &mut InstanceData, imports: &[Extern]
         }
     }
     Ok(())
-}
-
-/// Writes the `VMFuncRef` of every defined function.
-fn define_funcs(inst: &InstanceData) {
-    let info = inst.module.info();
-    let funcs = inst.module.funcs();
-    let text = inst.module.text_base();
-    for i in 0..info.num_defined_funcs() {
-        let loc = funcs.get(i);
-        let index = info.func_index(DefinedFuncIndex::new(i));
-        let ty = info.funcs[index.index()];
-        let entry = VMFuncRef {
-            wasm_call: text + loc.text_offset as usize,
-            array_call: if loc.array_trampoline == u32::MAX {
-                0
-            } else {
-                text + loc.array_trampoline as usize
-            },
-            vmctx: inst.vmctx.addr(),
-            type_id: inst.module.type_ids()[ty.index()],
-        };
-        inst.vmctx
-            .write_func_ref(inst.offsets.func_ref(index.0), &entry);
-    }
 }
 
 /// Evaluates a constant expression in the context of instance `index`.
@@ -531,6 +542,13 @@ fn define_tables(store: &mut StoreOpaque, index: u32) -> Result<()> {
         let inst = &store.instances[index as usize];
         let def = inst.vmctx.table_ptr(inst.offsets.table(i as u32));
         let t = store.push_table(TableData::new(*ty, init, Some(def))?);
+        if info
+            .table_images
+            .get(i)
+            .is_some_and(|image| !image.0.is_empty())
+        {
+            store.set_table_image(t.index as usize, index, i as u32);
+        }
         store.instances[index as usize].tables.push(t);
     }
     Ok(())
@@ -551,20 +569,60 @@ fn define_memories(store: &mut StoreOpaque, index: u32) -> Result<()> {
     Ok(())
 }
 
-/// Evaluates the items of every element segment.
-fn eval_elems(store: &StoreOpaque, index: u32) -> Result<Vec<Box<[usize]>>> {
-    let inst = &store.instances[index as usize];
-    let info = inst.module.info();
-    info.elems
-        .iter()
-        .map(|seg| match &seg.items {
-            ElemItems::Funcs(funcs) => Ok(funcs.iter().map(|f| inst.func_ref_addr(*f)).collect()),
-            ElemItems::Exprs(exprs) => exprs
-                .iter()
-                .map(|e| eval(store, index, e).map(|v| v.get_usize()))
-                .collect(),
-        })
-        .collect()
+/// Item `item` of element segment `seg` of instance `index`, as an untagged reference.
+fn elem_item(store: &StoreOpaque, index: u32, seg: &ElemSegment, item: usize) -> Result<usize> {
+    match &seg.items {
+        ElemItems::Funcs(funcs) => Ok(store.instances[index as usize].func_ref_addr(funcs[item])),
+        ElemItems::Exprs(exprs) => Ok(eval(store, index, &exprs[item])?.get_usize()),
+    }
+}
+
+/// Writes items `src..src + len` of element segment `seg` of instance `index` into table `table`
+/// (an index into `store.tables`) from slot `dst`, after checking both ranges.
+fn write_elems(
+    store: &mut StoreOpaque,
+    index: u32,
+    table: usize,
+    seg: &ElemSegment,
+    available: usize,
+    (dst, src, len): (u32, u32, u32),
+) -> Result<bool> {
+    let (Some(dr), Some(sr)) = (
+        in_bounds(dst, len, store.tables[table].elements.len()),
+        in_bounds(src, len, available),
+    ) else {
+        return Ok(false);
+    };
+    for (d, s) in dr.zip(sr) {
+        let raw = elem_item(store, index, seg, s)?;
+        let t = &mut store.tables[table];
+        t.elements[d] = t.encode(raw);
+    }
+    Ok(true)
+}
+
+impl StoreOpaque {
+    /// `table.init` by instance `index` of segment `elem` into table `table` (an index into
+    /// `self.tables`): `Ok(false)`, writing nothing, when a range is out of bounds.
+    pub(crate) fn table_init(
+        &mut self,
+        index: u32,
+        table: usize,
+        elem: ElemIndex,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<bool> {
+        let inst = &self.instances[index as usize];
+        let module = inst.module.clone();
+        let seg = &module.info().elems[elem.index()];
+        let available = if inst.dropped_elems[elem.index()] {
+            0
+        } else {
+            seg.items.len()
+        };
+        write_elems(self, index, table, seg, available, (dst, src, len))
+    }
 }
 
 /// Applies active element segments, then active data segments, in order.
@@ -576,19 +634,17 @@ fn init_segments(store: &mut StoreOpaque, index: u32) -> Result<()> {
             ElemKind::Passive => continue,
             ElemKind::Declared => {}
             ElemKind::Active { table, offset } => {
-                let offset = eval(store, index, offset)?.get_u32() as usize;
-                let inst = &store.instances[index as usize];
-                let t = inst.tables[table.index()];
-                let items = core::mem::take(&mut store.instances[index as usize].elems[i]);
-                let elements = &mut store.tables[t.index as usize].elements;
-                let dst = offset
-                    .checked_add(items.len())
-                    .and_then(|end| elements.get_mut(offset..end))
-                    .ok_or_else(|| Error::from_trap(Trap::TableOutOfBounds))?;
-                dst.copy_from_slice(&items);
+                let offset = eval(store, index, offset)?.get_u32();
+                let t = store.instances[index as usize].tables[table.index()].index as usize;
+                let len = seg.items.len();
+                let all =
+                    u32::try_from(len).map_err(|_| Error::from_trap(Trap::TableOutOfBounds))?;
+                if !write_elems(store, index, t, seg, len, (offset, 0, all))? {
+                    return Err(Error::from_trap(Trap::TableOutOfBounds));
+                }
             }
         }
-        store.instances[index as usize].elems[i] = Box::new([]);
+        store.instances[index as usize].dropped_elems[i] = true;
     }
     init_data(store, index, &module)
 }

@@ -1,10 +1,19 @@
 //! [`Table`]: a table of references of a store.
 //!
-//! Elements are raw reference words (`*const VMFuncRef` or externref handle, 0 for null) in a
-//! store-owned `Vec<usize>`; compiled code reaches them through the table's
-//! `VMTableDefinition { base, current_elements }`, updated whenever the vector grows.
+//! Elements are reference words in a store-owned `Vec<usize>`; compiled code reaches them through
+//! the table's `VMTableDefinition { base, current_elements }`, updated whenever the vector grows.
+//! An externref table holds externref handles (0 for null). A funcref table holds
+//! `*const VMFuncRef | FUNCREF_INIT_BIT` (the bit alone for null), or 0 for a slot not yet
+//! initialized: a new funcref table of null elements is all zeros (no fill), and a slot is
+//! written on its first read, from the [`TableImage`] of the instance that defined the table when
+//! it has one, or null. Everything outside this module and the table builtins sees untagged
+//! words (`*const VMFuncRef`, 0 for null).
+//!
+//! [`TableImage`]: crate::artifact::module::TableImage
 
 use crate::artifact;
+use crate::artifact::ValType as RawValType;
+use crate::artifact::builtins::FUNCREF_INIT_BIT;
 use crate::error::{Error, Result};
 use crate::prelude::*;
 use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
@@ -29,7 +38,12 @@ pub struct Table {
 /// What the store knows about one table.
 pub(crate) struct TableData {
     pub(crate) ty: artifact::TableType,
+    /// The stored words (tagged for a funcref table; see the module docs). Read them through
+    /// [`StoreOpaque::table_get`], which fills uninitialized slots.
     pub(crate) elements: Vec<usize>,
+    /// The instance whose module's image of its defined table `.1` fills this table's
+    /// uninitialized slots (`None`: they are null).
+    pub(crate) image: Option<(u32, u32)>,
     /// The definition compiled code reads.
     pub(crate) def: VmPtr<VMTableDefinition>,
     /// Storage of `def` for a table the host created (`None`: it is in a VM context).
@@ -68,10 +82,19 @@ impl TableData {
         };
         let mut table = Self {
             ty,
-            elements: vec![init; ty.limits.min as usize],
+            elements: Vec::new(),
+            image: None,
             def,
             _owned: owned,
         };
+        // A funcref table of nulls starts uninitialized: zeroed memory, which the allocator may
+        // hand out without writing it.
+        let word = if table.is_funcref() && init == 0 {
+            0
+        } else {
+            table.encode(init)
+        };
+        table.elements = vec![word; ty.limits.min as usize];
         table.publish();
         Ok(table)
     }
@@ -84,9 +107,45 @@ impl TableData {
         });
     }
 
-    /// Grows by `delta` elements set to `init` (spec `table.grow`): the old size, or `None` past
-    /// the maximum.
+    fn is_funcref(&self) -> bool {
+        self.ty.element == RawValType::FuncRef
+    }
+
+    /// The stored word of the untagged reference `raw`.
+    pub(crate) fn encode(&self, raw: usize) -> usize {
+        if self.is_funcref() {
+            raw | FUNCREF_INIT_BIT
+        } else {
+            raw
+        }
+    }
+
+    /// The untagged reference of an initialized stored word.
+    fn decode(&self, word: usize) -> usize {
+        if self.is_funcref() {
+            word & !FUNCREF_INIT_BIT
+        } else {
+            word
+        }
+    }
+
+    /// Sets `range` to the untagged reference `raw` (spec `table.fill`); `false`, changing
+    /// nothing, when the range is out of bounds.
+    pub(crate) fn fill(&mut self, start: u32, len: u32, raw: usize) -> bool {
+        let word = self.encode(raw);
+        match in_bounds(start, len, self.elements.len()) {
+            Some(r) => {
+                self.elements[r].fill(word);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Grows by `delta` elements set to the untagged reference `init` (spec `table.grow`): the
+    /// old size, or `None` past the maximum.
     pub(crate) fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
+        let init = self.encode(init);
         let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
         let max = self.ty.limits.max.unwrap_or(u64::from(u32::MAX));
@@ -106,7 +165,59 @@ impl TableData {
     }
 }
 
+/// `start..start + len` if it ends at most at `size`.
+pub(crate) fn in_bounds(start: u32, len: u32, size: usize) -> Option<core::ops::Range<usize>> {
+    let end = u64::from(start) + u64::from(len);
+    (end <= size as u64).then_some(start as usize..end as usize)
+}
+
 impl StoreOpaque {
+    /// Element `index` of table `table` (an index into `self.tables`) as an untagged reference,
+    /// filling the slot first if it is uninitialized; `None` when out of bounds.
+    pub(crate) fn table_get(&mut self, table: usize, index: usize) -> Option<usize> {
+        let t = &self.tables[table];
+        let word = *t.elements.get(index)?;
+        if word != 0 || !t.is_funcref() {
+            return Some(t.decode(word));
+        }
+        let raw = self.table_image_ref(table, index);
+        self.tables[table].elements[index] = raw | FUNCREF_INIT_BIT;
+        Some(raw)
+    }
+
+    /// What an uninitialized slot of a funcref table holds: the reference its image names
+    /// (building the function's `VMFuncRef` if needed), or null.
+    fn table_image_ref(&self, table: usize, index: usize) -> usize {
+        let Some((instance, defined)) = self.tables[table].image else {
+            return 0;
+        };
+        let inst = &self.instances[instance as usize];
+        let image = &inst.module.info().table_images[defined as usize].0;
+        match image.get(index).copied().flatten() {
+            Some(f) => inst.func_ref_addr(f),
+            None => 0,
+        }
+    }
+
+    /// Initializes every uninitialized slot in `range` of table `table` (before its words are
+    /// copied elsewhere, where the image would no longer apply).
+    pub(crate) fn table_initialize(&mut self, table: usize, range: core::ops::Range<usize>) {
+        if !self.tables[table].is_funcref() {
+            return;
+        }
+        for i in range {
+            if self.tables[table].elements.get(i) == Some(&0) {
+                self.table_get(table, i);
+            }
+        }
+    }
+
+    /// Makes table `table` read its uninitialized slots from the image of defined table `defined`
+    /// of `instance` (at instantiation, when the module has one).
+    pub(crate) fn set_table_image(&mut self, table: usize, instance: u32, defined: u32) {
+        self.tables[table].image = Some((instance, defined));
+    }
+
     /// The raw word of `r`, checking its type against `ty` and its store.
     pub(crate) fn ref_to_raw(&mut self, r: Ref, ty: ValType) -> Result<usize> {
         if r.ty() != ty {
@@ -180,9 +291,8 @@ impl Table {
     /// If `store` is not the store that created the table.
     pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Ref> {
         let store = &mut store.as_context_mut().0.opaque;
-        let table = self.data_of(store);
-        let ty = table.ty.element;
-        let raw = *table.elements.get(usize::try_from(index).ok()?)?;
+        let ty = self.data_of(store).ty.element;
+        let raw = store.table_get(self.index as usize, usize::try_from(index).ok()?)?;
         Some(store.raw_to_ref(raw, ty))
     }
 
@@ -197,11 +307,13 @@ impl Table {
         let store = &mut store.as_context_mut().0.opaque;
         let ty = self.data_of(store).ty.element;
         let raw = store.ref_to_raw(value, ty)?;
+        let table = &mut store.tables[self.index as usize];
+        let word = table.encode(raw);
         let slot = usize::try_from(index)
             .ok()
-            .and_then(|i| store.tables[self.index as usize].elements.get_mut(i))
+            .and_then(|i| table.elements.get_mut(i))
             .ok_or_else(|| Error::msg(format!("table index {index} out of bounds")))?;
-        *slot = raw;
+        *slot = word;
         Ok(())
     }
 

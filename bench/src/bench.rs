@@ -21,8 +21,8 @@ pub struct Params {
     pub compile_rounds: usize,
     /// Loads per module and runtime.
     pub load_iters: usize,
-    /// Instantiations per module and runtime (no data, 1 MiB, 16 MiB).
-    pub instantiate_iters: [usize; 3],
+    /// Instantiations per module and runtime (no data, 1 MiB, 16 MiB, 10,000 functions).
+    pub instantiate_iters: [usize; 4],
     /// Samples per call benchmark and runtime.
     pub call_rounds: usize,
     /// Calls per sample.
@@ -41,7 +41,7 @@ impl Params {
             exec_target_ns: 20e6,
             compile_rounds: 5,
             load_iters: 101,
-            instantiate_iters: [501, 301, 41],
+            instantiate_iters: [501, 301, 41, 301],
             call_rounds: 21,
             call_batch: 20_000,
             memory_instances: [1000, 100],
@@ -56,7 +56,7 @@ impl Params {
             exec_target_ns: 60e6,
             compile_rounds: 15,
             load_iters: 501,
-            instantiate_iters: [3001, 1001, 151],
+            instantiate_iters: [3001, 1001, 151, 1001],
             call_rounds: 101,
             call_batch: 50_000,
             memory_instances: [1000, 200],
@@ -633,9 +633,11 @@ pub fn load(p: &Params, cx: &Ctx, modules: &[&WasmModule]) -> Section {
     section
 }
 
-/// Instantiation time of the three instantiation modules: a new store plus the instance (the
-/// drop of both is not timed: the measure), and the same with the drop timed too.
-pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
+/// Instantiation time of the three data instantiation modules and of `funcs_10k`: a new store
+/// plus the instance (the drop of both is not timed: the measure), and the same with the
+/// drop timed too. `instantiate_vs_wasmtime` is the worst of the four modules;
+/// `instantiate_funcs_vs_wasmtime` is `funcs_10k` alone (table initialisation).
+pub fn instantiate(p: &Params, cx: &Ctx, data: &[WasmModule; 3], funcs: &WasmModule) -> Section {
     let mut section = Section::new(
         "Instantiation: new store + instance (median)",
         "instantiate",
@@ -653,7 +655,9 @@ pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
     // The same cycle with the drop of the store and instance timed too: our memories go back to a
     // pool on drop (their reset happens there), so this row shows the whole cost.
     let mut cycle: [Vec<Option<f64>>; 2] = Default::default();
-    for (m, &iters) in modules.iter().zip(&p.instantiate_iters) {
+    let modules = data.iter().chain([funcs]);
+    for (m, &iters) in modules.zip(&p.instantiate_iters) {
+        let is_funcs = std::ptr::eq(m, funcs);
         for timed_drop in [false, true] {
             let name = if timed_drop {
                 format!("{} (+ drop)", m.name)
@@ -661,7 +665,7 @@ pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
                 m.name.to_string()
             };
             let vs = if timed_drop { &mut cycle } else { &mut vs };
-            match instantiate_module(iters, cx, m, timed_drop) {
+            match instantiate_module(iters, cx, m, timed_drop, is_funcs) {
                 Ok(outcomes) => {
                     let medians = record(&mut section, &name, &subjects, &outcomes, 1.0);
                     vs[0].push(ratio(medians[0], medians[1]));
@@ -677,13 +681,23 @@ pub fn instantiate(p: &Params, cx: &Ctx, modules: &[WasmModule; 3]) -> Section {
             }
         }
     }
+    // `funcs_10k` is the last module.
+    let funcs_ratio = |v: &[Option<f64>]| v.last().copied().flatten();
     section.ratios = vec![
         ("instantiate_vs_wasmtime", max_of(vs[0].clone())),
-        ("instantiate_with_drop_vs_wasmtime", max_of(cycle[0].clone())),
+        ("instantiate_funcs_vs_wasmtime", funcs_ratio(&vs[0])),
+        (
+            "instantiate_with_drop_vs_wasmtime",
+            max_of(cycle[0].clone()),
+        ),
     ];
     section.ratios_closest = vec![
         ("instantiate_vs_wasmtime", max_of(vs[1].clone())),
-        ("instantiate_with_drop_vs_wasmtime", max_of(cycle[1].clone())),
+        ("instantiate_funcs_vs_wasmtime", funcs_ratio(&vs[1])),
+        (
+            "instantiate_with_drop_vs_wasmtime",
+            max_of(cycle[1].clone()),
+        ),
     ];
     section
 }
@@ -693,12 +707,16 @@ fn instantiate_module(
     cx: &Ctx,
     m: &WasmModule,
     timed_drop: bool,
+    is_funcs: bool,
 ) -> Result<Vec<Result<Summary, String>>, String> {
     let ours = aot_runtime::Module::from_embedded(m.aot).map_err(|e| format!("ours: load: {e}"))?;
     let theirs = (0..cx.engines.len())
         .map(|i| wt::deserialize(&cx.engines[i].engine, cx.cwasm(m.name, i)))
         .collect::<Result<Vec<_>, _>>()?;
     check_instances(cx, &ours, &theirs)?;
+    if is_funcs {
+        check_funcs(cx, &ours, &theirs)?;
+    }
     let mut samplers: Vec<Sampler<'_>> = vec![Box::new(|| {
         let (ns, (kept, instance)) = time(|| {
             let mut store = aot_runtime::Store::new(());
@@ -776,6 +794,71 @@ fn check_instances(
                 "memory after instantiation differs: ours {ours_bytes:?}, {} {bytes:?} at {probes:?}",
                 e.name
             ));
+        }
+    }
+    Ok(())
+}
+
+/// What `call(slot, x)` of `funcs_10k` returns: function `slot` of build.rs's `funcs_module`
+/// (`K = slot`; by `slot % 4`: `x + K`, `x * K`, `x - K`), or `None` when it traps (slot
+/// `% 4 == 3` holds a two-parameter function, a signature mismatch; a slot past the table).
+fn funcs_expected(slot: u32, x: i32) -> Option<i32> {
+    if slot >= 10_000 {
+        return None;
+    }
+    let k = slot as i32;
+    match slot % 4 {
+        0 => Some(x.wrapping_add(k)),
+        1 => Some(x.wrapping_mul(k)),
+        2 => Some(x.wrapping_sub(k)),
+        _ => None,
+    }
+}
+
+/// Checks `call(slot, 5)` of `funcs_10k` on a fresh instance of every runtime against
+/// [`funcs_expected`]: slot 1234 (the brief's check), the first and last slots of the table, a
+/// two-parameter function and a slot past the end (both must trap). Not timed.
+fn check_funcs(
+    cx: &Ctx,
+    ours: &aot_runtime::Module,
+    theirs: &[wasmtime::Module],
+) -> Result<(), String> {
+    const SLOTS: [u32; 6] = [1234, 0, 9997, 9998, 9999, 10_000];
+    let x = 5;
+    let check =
+        |who: &str, slot: u32, got: Result<i32, String>| match (funcs_expected(slot, x), got) {
+            (Some(want), Ok(got)) if got == want => Ok(()),
+            (None, Err(_)) => Ok(()),
+            (want, got) => Err(format!(
+                "{who}: call({slot}, {x}) returned {got:?}, expected {}",
+                want.map_or_else(|| "a trap".to_string(), |w| w.to_string())
+            )),
+        };
+    let mut store = aot_runtime::Store::new(());
+    let instance =
+        aot_runtime::Instance::new(&mut store, ours, &[]).map_err(|e| format!("ours: {e}"))?;
+    let call = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "call")
+        .map_err(|e| format!("ours: {e}"))?;
+    for slot in SLOTS {
+        check(
+            "ours",
+            slot,
+            call.call(&mut store, (slot as i32, x)).map_err(err_str),
+        )?;
+    }
+    for (e, module) in cx.engines.iter().zip(theirs) {
+        let mut store = wasmtime::Store::new(&e.engine, ());
+        let instance = wasmtime::Instance::new(&mut store, module, &[]).map_err(err_str)?;
+        let call = instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "call")
+            .map_err(err_str)?;
+        for slot in SLOTS {
+            check(
+                e.name,
+                slot,
+                call.call(&mut store, (slot as i32, x)).map_err(err_str),
+            )?;
         }
     }
     Ok(())

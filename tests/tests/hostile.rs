@@ -49,6 +49,7 @@ const RICH: &str = r#"(module $rich
   (global $h i64 (i64.add (i64.const 1) (i64.const 2)))
   (global $fr funcref (ref.func $a))
   (elem (i32.const 0) $a $b)
+  (elem (offset (i32.add (i32.const 1) (i32.const 1))) $b)
   (elem $passive funcref (ref.func $a) (ref.null func))
   (elem declare func $c)
   (data (i32.const 8) "hello")
@@ -665,6 +666,18 @@ fn corruptions() -> Vec<Corruption> {
                     *table = TableIndex(BIG);
                 }
             }
+        }),
+        ("table image: one too few", |i| {
+            i.table_images.pop();
+        }),
+        ("table image of a missing function", |i| {
+            i.table_images[0].0 = vec![Some(FuncIndex(BIG))].into();
+        }),
+        ("table image longer than its table", |i| {
+            i.table_images[0].0 = vec![None; 5].into();
+        }),
+        ("table image of an externref table", |i| {
+            i.table_images[1].0 = vec![Some(FuncIndex(0))].into();
         }),
         ("element segment of a missing function", |i| {
             for e in &mut i.elems {

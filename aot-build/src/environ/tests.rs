@@ -130,3 +130,67 @@ fn offsets_are_shifted_by_the_base_offset() {
         .unwrap();
     assert_eq!(b, a + 1000);
 }
+
+#[test]
+fn leading_constant_element_segments_become_table_images() {
+    let mut info = parse_wat(
+        r#"(module
+            (import "env" "t" (table 2 funcref))
+            (import "env" "g" (global $g i32))
+            (func $a) (func $b) (func $c)
+            (table $t 8 funcref)
+            (table $e 2 externref)
+            (elem (table $t) (i32.const 1) func $a $b)
+            (elem $p func $c)
+            (elem (table $t) (i32.const 2) funcref (ref.null func) (ref.func $c))
+            (elem (table $t) (global.get $g) func $a)
+            (elem (table $t) (i32.const 6) func $c))"#,
+    )
+    .unwrap();
+    // $b is overwritten in the image but was named by a segment: it escapes (`ref.func $b` is
+    // valid), so this must be computed before the segments are emptied.
+    assert_eq!(escaping_funcs(&info), [true, true, true]);
+    preapply_elems(&mut info);
+    let (a, c) = (Some(FuncIndex(0)), Some(FuncIndex(2)));
+    // Both leading active segments are in the image (the second overwrites slot 2); the passive
+    // one between them is kept; the `global.get` offset ends the run.
+    assert_eq!(info.table_images.len(), 2);
+    assert_eq!(info.table_images[0].0[..], [None, a, None, c]);
+    assert!(info.table_images[1].0.is_empty());
+    let kinds: Vec<_> = info
+        .elems
+        .iter()
+        .map(|e| (e.kind.clone(), e.items.len()))
+        .collect();
+    assert!(matches!(kinds[0], (ElemKind::Declared, 0)));
+    assert!(matches!(kinds[1], (ElemKind::Passive, 1)));
+    assert!(matches!(kinds[2], (ElemKind::Declared, 0)));
+    assert!(matches!(kinds[3], (ElemKind::Active { .. }, 1)));
+    assert!(matches!(kinds[4], (ElemKind::Active { .. }, 1)));
+}
+
+#[test]
+fn segments_that_could_trap_or_need_instantiation_are_left_alone() {
+    for (why, wat) in [
+        (
+            "past the table",
+            "(table 2 funcref) (elem (i32.const 1) func $a $a)",
+        ),
+        (
+            "imported table",
+            "(import \"e\" \"t\" (table 2 funcref)) (elem (i32.const 0) func $a)",
+        ),
+        (
+            "non-constant offset",
+            "(table 2 funcref) (elem (i32.add (i32.const 0) (i32.const 1)) func $a)",
+        ),
+    ] {
+        let mut info = parse_wat(&format!("(module {wat} (func $a))")).unwrap();
+        preapply_elems(&mut info);
+        assert!(info.table_images.iter().all(|i| i.0.is_empty()), "{why}");
+        assert!(
+            matches!(info.elems[0].kind, ElemKind::Active { .. }),
+            "{why}"
+        );
+    }
+}

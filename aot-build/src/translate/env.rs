@@ -5,12 +5,15 @@
 //! layout.
 
 use super::{Cx, clif_type, trap_code, wasm_signature};
-use aot_runtime::artifact::builtins::{Builtin, BuiltinType, GROW_TRAP};
-use aot_runtime::artifact::{FuncIndex, GlobalIndex, MemoryIndex, TableIndex, Trap, TypeIndex};
-use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, condcodes::IntCC};
+use aot_runtime::artifact::builtins::{Builtin, BuiltinType, FUNCREF_INIT_BIT, GROW_TRAP};
+use aot_runtime::artifact::{
+    FuncIndex, GlobalIndex, MemoryIndex, TableIndex, Trap, TypeIndex, ValType,
+};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, InstBuilder, MemFlagsData, condcodes::IntCC,
+};
 use cranelift_codegen::isa::CallConv;
 
-/// Flags for loads of VM context fields that never change while code runs.
 /// Flags for loads of VM context fields that are set at instantiation and never change while
 /// code runs (pointers to imported entities, memory bases, the builtins and type-id tables): the
 /// VM context is always valid, so such a load may also be hoisted out of loops and above checks.
@@ -196,10 +199,76 @@ impl Cx<'_, '_> {
         self.b.ins().iadd(base, scaled)
     }
 
-    /// The `VMFuncRef` of function `f` in this instance (`ref.func`).
+    /// The `VMFuncRef` of function `f` in this instance (`ref.func`). An imported function's is
+    /// written at instantiation; a defined function's is written by the runtime whenever a
+    /// reference to it is taken, so this asks the runtime for it.
     pub fn func_ref(&mut self, f: FuncIndex) -> ir::Value {
-        let off = self.env.offsets.func_ref(f.0);
-        self.b.ins().iadd_imm_s(self.vmctx, i64::from(off))
+        if self.env.info.defined_func_index(f).is_none() {
+            let off = self.env.offsets.func_ref(f.0);
+            return self.b.ins().iadd_imm_s(self.vmctx, i64::from(off));
+        }
+        let index = self.i32_const(f.0);
+        self.call_builtin(Builtin::RefFunc, &[index])
+            .expect("ref.func returns a reference")
+    }
+
+    /// `ready` if `check` is non-zero, else the result of `init`, emitted in a cold block.
+    fn lazily(
+        &mut self,
+        check: ir::Value,
+        ready: ir::Value,
+        init: impl FnOnce(&mut Self) -> ir::Value,
+    ) -> ir::Value {
+        let cold = self.b.create_block();
+        let done = self.b.create_block();
+        let ty = self.b.func.dfg.value_type(ready);
+        self.b.append_block_param(done, ty);
+        self.b.set_cold_block(cold);
+        self.b
+            .ins()
+            .brif(check, done, &[BlockArg::Value(ready)], cold, &[]);
+        self.b.switch_to_block(cold);
+        self.b.seal_block(cold);
+        let value = init(self);
+        self.b.ins().jump(done, &[BlockArg::Value(value)]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    /// Whether the elements of `table` are funcref words (tagged, initialized lazily; see
+    /// `FUNCREF_INIT_BIT`).
+    fn is_funcref_table(&self, table: TableIndex) -> bool {
+        self.env.info.tables[table.index()].element == ValType::FuncRef
+    }
+
+    /// `table.get` (and the load of `call_indirect`): the untagged reference in slot `index` of
+    /// `table`, after its bounds check; an uninitialized funcref slot is filled by the runtime.
+    pub fn table_get(&mut self, table: TableIndex, index: ir::Value) -> ir::Value {
+        let addr = self.table_element_address(table, index);
+        let flags = self.table_element();
+        let word = self.b.ins().load(self.ptr, flags, addr, 0);
+        if !self.is_funcref_table(table) {
+            return word;
+        }
+        let value = self.b.ins().band_imm_s(word, !(FUNCREF_INIT_BIT as i64));
+        let t = self.i32_const(table.0);
+        self.lazily(word, value, |cx| {
+            cx.call_builtin(Builtin::TableGetLazy, &[t, index])
+                .expect("the lazy table read returns a reference")
+        })
+    }
+
+    /// `table.set`: stores the untagged reference `value` in slot `index` of `table`.
+    pub fn table_set(&mut self, table: TableIndex, index: ir::Value, value: ir::Value) {
+        let addr = self.table_element_address(table, index);
+        let flags = self.table_element();
+        let word = if self.is_funcref_table(table) {
+            self.b.ins().bor_imm_u(value, FUNCREF_INIT_BIT as i64)
+        } else {
+            value
+        };
+        self.b.ins().store(flags, word, addr, 0);
     }
 
     fn signature_ref(&mut self, ty: TypeIndex) -> ir::SigRef {
@@ -279,9 +348,7 @@ impl Cx<'_, '_> {
     pub fn translate_call_indirect(&mut self, ty: TypeIndex, table: TableIndex, tail: bool) {
         let o = self.env.offsets;
         let index = self.pop();
-        let addr = self.table_element_address(table, index);
-        let flags = self.table_element();
-        let func_ref = self.b.ins().load(self.ptr, flags, addr, 0);
+        let func_ref = self.table_get(table, index);
         self.b
             .ins()
             .trapz(func_ref, trap_code(Trap::IndirectCallToNull));

@@ -234,16 +234,12 @@ impl Cx<'_, '_> {
             // Tables.
             Op::TableGet { table } => {
                 let index = self.pop();
-                let addr = self.table_element_address(TableIndex(*table), index);
-                let flags = self.table_element();
-                let v = self.b.ins().load(self.ptr, flags, addr, 0);
+                let v = self.table_get(TableIndex(*table), index);
                 self.push(v);
             }
             Op::TableSet { table } => {
                 let (index, value) = self.pop2();
-                let addr = self.table_element_address(TableIndex(*table), index);
-                let flags = self.table_element();
-                self.b.ins().store(flags, value, addr, 0);
+                self.table_set(TableIndex(*table), index, value);
             }
             Op::TableSize { table } => {
                 let size = self.table_size(TableIndex(*table));

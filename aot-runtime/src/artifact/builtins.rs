@@ -79,7 +79,21 @@ builtins! {
     /// deadline has moved past the current epoch meanwhile, or 0 and the code traps with
     /// `Interrupt`. (Running out of fuel calls nothing: the code traps at once.)
     NewEpoch = 10 (VMContext) -> I32;
+    /// A read of a funcref table slot that is still uninitialized (a zero word): `(vmctx, table,
+    /// index) -> reference`. Fills the slot from the table's [`super::module::TableImage`] (or null) and
+    /// returns the reference (0 for null). `index` is in bounds: the caller checked it.
+    TableGetLazy = 11 (VMContext, I32, I32) -> Pointer;
+    /// `ref.func` of a defined function: `(vmctx, func) -> reference`. Writes its `VMFuncRef`
+    /// (a defined function's is never written at instantiation, only when a reference to it is
+    /// taken) and returns its address.
+    RefFunc = 12 (VMContext, I32) -> Pointer;
 }
+
+/// Tag bit of the words of a funcref table: a slot holds 0 while uninitialized, and
+/// `reference | FUNCREF_INIT_BIT` once written (`FUNCREF_INIT_BIT` alone is null). Compiled
+/// code masks it off after a read and sets it on a write; `VMFuncRef`s are aligned, so the bit is
+/// free. Externref tables are not tagged (0 is null).
+pub const FUNCREF_INIT_BIT: usize = 1;
 
 /// What `memory.grow` and `table.grow` return when the growth must trap rather than fail: the
 /// compiled code traps with `HostError` and the call reports the error the builtin stored. No

@@ -4,7 +4,7 @@
 //! Changing the bytes of any section means bumping [`FORMAT_VERSION`].
 
 /// Version of the artifact format. Bumped whenever the bytes of any section change meaning.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// `e_flags` bit set in an artifact compiled from a core Wasm module.
 pub const EF_AOT_MODULE: u32 = 0x1;

@@ -37,6 +37,8 @@ pub struct ModuleInfo {
     pub global_inits: Vec<ConstExpr>,
     /// Initial value of every element of each defined table (`None`: null).
     pub table_inits: Vec<Option<ConstExpr>>,
+    /// Initial contents of each defined table, decided at build time (see [`TableImage`]).
+    pub table_images: Vec<TableImage>,
     /// Element segments.
     pub elems: Vec<ElemSegment>,
     /// Data segments; their bytes are ranges of the `.aot.data` section.
@@ -120,6 +122,18 @@ pub enum ConstOp {
     /// `i64.mul` (extended-const).
     I64Mul,
 }
+
+/// What the leading active element segments put into one defined funcref table, computed at
+/// build time when their offsets are constants, their items constant function references (or
+/// nulls) and they fit the table's minimum size: slot `i` holds the reference to function
+/// `self.0[i]` (`None`: null); slots past the end are null. Such segments are then emptied and
+/// made declarative in [`ModuleInfo::elems`], since applying them again would change nothing.
+///
+/// The runtime never copies an image at instantiation: a funcref table's slots start out
+/// uninitialized (a zero word) and the first read of a slot, from compiled code or the host,
+/// fills it from the image. Empty for a table no segment fills (and for every externref table).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableImage(pub Box<[Option<FuncIndex>]>);
 
 /// An element segment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

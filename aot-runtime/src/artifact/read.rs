@@ -479,6 +479,36 @@ pub fn check_module_info(info: &ModuleInfo) -> Result<(), LoadError> {
             )?;
         }
     }
+    if info.table_images.len() != info.table_inits.len() {
+        return bad("one image per defined table expected".into());
+    }
+    for (i, image) in info.table_images.iter().enumerate() {
+        let table = n_imported_tables + i;
+        let fail = |e: &str| {
+            Err(malformed(
+                SECTION_INFO,
+                &format!("image of table {table}: {e}"),
+            ))
+        };
+        if image.0.is_empty() {
+            continue;
+        }
+        let ty = &info.tables[table];
+        if ty.element != ValType::FuncRef || info.table_inits[i].is_some() {
+            return fail("only a funcref table of null elements may have one");
+        }
+        if image.0.len() as u64 > ty.limits.min {
+            return fail("longer than the table");
+        }
+        if image
+            .0
+            .iter()
+            .flatten()
+            .any(|f| f.index() >= info.funcs.len())
+        {
+            return fail("function index out of range");
+        }
+    }
     for (i, seg) in info.elems.iter().enumerate() {
         let fail = |e: &str| {
             Err(malformed(

@@ -15,11 +15,11 @@
 
 use super::vmcontext::VMStoreContext;
 use crate::artifact::builtins::GROW_TRAP;
-use crate::artifact::{DataIndex, ElemIndex, MemoryIndex, TableIndex};
+use crate::artifact::{DataIndex, ElemIndex, FuncIndex, MemoryIndex, TableIndex};
 use crate::error::{Error, Result};
 use crate::limits::ResourceLimiter;
-use crate::prelude::*;
 use crate::store::{Pending, StoreInner, StoreOpaque};
+use crate::table::in_bounds;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The builtins table, laid out as compiled code indexes it.
@@ -36,6 +36,8 @@ struct Builtins {
     table_init: extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     elem_drop: extern "C" fn(*mut u8, u32),
     new_epoch: extern "C" fn(*mut u8) -> u32,
+    table_get_lazy: extern "C" fn(*mut u8, u32, u32) -> usize,
+    ref_func: extern "C" fn(*mut u8, u32) -> usize,
 }
 
 static BUILTINS: Builtins = Builtins {
@@ -50,6 +52,8 @@ static BUILTINS: Builtins = Builtins {
     table_init,
     elem_drop,
     new_epoch,
+    table_get_lazy,
+    ref_func,
 };
 
 /// The address compiled code receives as `vmctx->builtins`.
@@ -155,12 +159,6 @@ fn grow_result(store: &mut StoreOpaque, r: Result<Option<u64>>) -> u32 {
             GROW_TRAP
         }
     }
-}
-
-/// `end = start + len` if it is at most `size`.
-fn in_bounds(start: u32, len: u32, size: usize) -> Option<core::ops::Range<usize>> {
-    let end = u64::from(start) + u64::from(len);
-    (end <= size as u64).then_some(start as usize..end as usize)
 }
 
 /// `memory.copy` and `table.copy`: copies `len` items from `src` in container `s` to `dst` in
@@ -292,14 +290,7 @@ extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) ->
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
     with_instance(vmctx, 0, |store, inst| {
         let t = table_index(store, inst, table);
-        let elements = &mut store.tables[t].elements;
-        match in_bounds(dst, len, elements.len()) {
-            Some(r) => {
-                elements[r].fill(value);
-                1
-            }
-            None => 0,
-        }
+        u32::from(store.tables[t].fill(dst, len, value))
     })
 }
 
@@ -314,6 +305,10 @@ extern "C" fn table_copy(
     with_instance(vmctx, 0, |store, inst| {
         let d = table_index(store, inst, dst_table);
         let s = table_index(store, inst, src_table);
+        // The words copied must not depend on the source table's image any more.
+        if let Some(r) = in_bounds(src, len, store.tables[s].elements.len()) {
+            store.table_initialize(s, r);
+        }
         copy_items(&mut store.tables, d, s, dst, src, len, |t| {
             &mut t.elements[..]
         })
@@ -330,14 +325,32 @@ extern "C" fn table_init(
 ) -> u32 {
     with_instance(vmctx, 0, |store, inst| {
         let t = table_index(store, inst, table);
-        let items = &store.instances[inst as usize].elems[ElemIndex(elem).index()];
-        copy_checked(&mut store.tables[t].elements, dst, items, src, len)
+        match store.table_init(inst, t, ElemIndex(elem), dst, src, len) {
+            Ok(ok) => u32::from(ok),
+            Err(e) => {
+                store.pending = Some(Pending::Error(e));
+                0
+            }
+        }
     })
 }
 
 extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     with_instance(vmctx, (), |store, inst| {
-        store.instances[inst as usize].elems[ElemIndex(elem).index()] = Box::new([]);
+        store.instances[inst as usize].dropped_elems[ElemIndex(elem).index()] = true;
+    })
+}
+
+extern "C" fn table_get_lazy(vmctx: *mut u8, table: u32, index: u32) -> usize {
+    with_instance(vmctx, 0, |store, inst| {
+        let t = table_index(store, inst, table);
+        store.table_get(t, index as usize).unwrap_or(0)
+    })
+}
+
+extern "C" fn ref_func(vmctx: *mut u8, func: u32) -> usize {
+    with_instance(vmctx, 0, |store, inst| {
+        store.instances[inst as usize].func_ref_addr(FuncIndex(func))
     })
 }
 
@@ -367,6 +380,8 @@ mod tests {
             (Builtin::TableInit, offset_of!(Builtins, table_init)),
             (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
             (Builtin::NewEpoch, offset_of!(Builtins, new_epoch)),
+            (Builtin::TableGetLazy, offset_of!(Builtins, table_get_lazy)),
+            (Builtin::RefFunc, offset_of!(Builtins, ref_func)),
         ];
         assert_eq!(fields.len(), Builtin::ALL.len());
         for (b, off) in fields {

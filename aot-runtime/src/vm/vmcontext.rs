@@ -8,7 +8,7 @@ use crate::prelude::*;
 use crate::values::ValRaw;
 use core::cell::Cell;
 use core::ptr::NonNull;
-use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::alloc::{Layout, alloc, dealloc};
 
 /// A function reference: what a funcref value points to, and (without `type_id`) the layout of
 /// an imported function slot (`VMFunctionImport`).
@@ -178,26 +178,39 @@ impl<T> Drop for OwnedDef<T> {
 /// Alignment of every VM context.
 const VMCTX_ALIGN: usize = 16;
 
-/// One instance's VM context: `size` zeroed bytes, 16-byte aligned, at a stable address, freed on
-/// drop. Only reached through raw pointers (by compiled code and by the bounds-checked accessors
-/// below), never through a Rust reference.
+/// One instance's VM context: `size` bytes, 16-byte aligned, at a stable address, freed on
+/// drop, of which the first `initialized` are zeroed at allocation. The rest (the defined
+/// functions' `VMFuncRef`s) is left uninitialized: each is written before any reference to it
+/// exists (`InstanceData::func_ref_addr`), and this type refuses to read it. Only reached through
+/// raw pointers (by compiled code and by the bounds-checked accessors below), never through a
+/// Rust reference.
 pub(crate) struct VMContextAlloc {
     ptr: NonNull<u8>,
     size: usize,
+    initialized: usize,
 }
 
 // SAFETY: the allocation is plain data owned by this value; see `VmPtr`.
 unsafe impl Send for VMContextAlloc {}
 
 impl VMContextAlloc {
-    /// Allocates a zeroed VM context of `size` bytes.
-    pub(crate) fn new(size: usize) -> Result<Self> {
+    /// Allocates a VM context of `size` bytes whose first `initialized` are zeroed.
+    pub(crate) fn new(size: usize, initialized: usize) -> Result<Self> {
         let layout = Layout::from_size_align(size.max(VMCTX_ALIGN), VMCTX_ALIGN)
             .map_err(|_| Error::bug("VM context too large"))?;
+        if initialized > size {
+            return Err(Error::bug("VM context prefix larger than the context"));
+        }
         // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { alloc_zeroed(layout) };
+        let ptr = unsafe { alloc(layout) };
         let ptr = NonNull::new(ptr).ok_or_else(|| Error::msg("out of memory for a VM context"))?;
-        Ok(Self { ptr, size })
+        // SAFETY: the first `initialized <= size` bytes are inside the fresh allocation.
+        unsafe { ptr.as_ptr().write_bytes(0, initialized) };
+        Ok(Self {
+            ptr,
+            size,
+            initialized,
+        })
     }
 
     /// The address compiled code receives as `vmctx`.
@@ -228,10 +241,19 @@ impl VMContextAlloc {
         unsafe { self.field::<T>(offset).as_ptr().write(value) }
     }
 
+    /// Reads a field of the zeroed prefix.
+    ///
+    /// # Panics
+    /// If the field is not in the zeroed prefix (a bug: the rest is only ever written).
     #[inline]
     fn read<T: Copy>(&self, offset: u32) -> T {
-        // SAFETY: as in `write`; every byte of the context is initialized (zeroed at allocation).
-        unsafe { self.field::<T>(offset).as_ptr().read() }
+        let field = self.field::<T>(offset);
+        assert!(
+            offset as usize + core::mem::size_of::<T>() <= self.initialized,
+            "read of the uninitialized VM context field at {offset}"
+        );
+        // SAFETY: as in `write`; the field is in the prefix zeroed at allocation.
+        unsafe { field.as_ptr().read() }
     }
 
     pub(crate) fn write_u32(&self, offset: u32, value: u32) {
@@ -380,7 +402,8 @@ mod tests {
     #[test]
     fn vmctx_accessors_round_trip() {
         let o = offsets();
-        let cx = VMContextAlloc::new(o.size() as usize).unwrap();
+        // Functions 0 and 1 imported: their `VMFuncRef`s are in the zeroed prefix.
+        let cx = VMContextAlloc::new(o.size() as usize, o.func_ref(2) as usize).unwrap();
         assert_eq!(cx.addr() % 16, 0);
         let r = VMFuncRef {
             wasm_call: 1,
@@ -388,9 +411,13 @@ mod tests {
             vmctx: 3,
             type_id: 4,
         };
+        cx.write_func_ref(o.func_ref(1), &r);
+        assert_eq!(cx.read_func_ref(o.func_ref(1)), r);
+        assert_eq!(cx.read_func_ref(o.func_ref(0)), VMFuncRef::default());
+        // A defined function's slot may be written, never read.
         cx.write_func_ref(o.func_ref(2), &r);
-        assert_eq!(cx.read_func_ref(o.func_ref(2)), r);
-        assert_eq!(cx.read_func_ref(o.func_ref(1)), VMFuncRef::default());
+        let read = std::panic::catch_unwind(|| cx.read_func_ref(o.func_ref(2)));
+        assert!(read.is_err(), "a read of the uninitialized tail must panic");
         let g = cx.global_ptr(o.global(1));
         g.set(VMGlobal::from_raw(ValRaw::from_u64(99)));
         assert_eq!(g.get().to_raw().get_u64(), 99);
@@ -400,7 +427,7 @@ mod tests {
     #[should_panic(expected = "out of bounds")]
     fn vmctx_field_out_of_bounds_panics() {
         let o = offsets();
-        let cx = VMContextAlloc::new(o.size() as usize).unwrap();
+        let cx = VMContextAlloc::new(o.size() as usize, o.size() as usize).unwrap();
         cx.write_usize(o.size(), 1);
     }
 }

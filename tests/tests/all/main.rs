@@ -15,6 +15,7 @@ mod limits;
 mod linking;
 mod load;
 mod memory;
+mod tables;
 mod threads;
 mod traps;
 mod wasi_common;
