@@ -441,7 +441,8 @@ impl<'a> Elf<'a> {
 
     fn contents(&self, ty: u32, offset: u64, size: u64) -> Result<&'a [u8], LoadError> {
         if ty == SHT_NOBITS {
-            return Ok(&[]);
+            // Empty, and inside `bytes` (at offset 0) so that callers can take its offset.
+            return Ok(&self.bytes[..0]);
         }
         usize::try_from(offset)
             .ok()
