@@ -8,6 +8,7 @@ use crate::artifact::{LoadError, Trap};
 use crate::backtrace::WasmBacktrace;
 use crate::prelude::*;
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 /// The result type of the API.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -15,7 +16,17 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 /// An error: a load failure, a link failure, a wasm trap, an error raised by a host function, or
 /// an internal bug.
 pub struct Error {
-    inner: Box<ErrorInner>,
+    /// Always `Some` until the error is dropped. [`Drop`] takes it out, so the drop glue of
+    /// `Error` (a copy of which lands in every codegen unit that drops one) is one call and a
+    /// deallocation, and the code dropping the payload exists once.
+    inner: Box<ManuallyDrop<Option<ErrorInner>>>,
+}
+
+impl Drop for Error {
+    #[inline(never)]
+    fn drop(&mut self) {
+        drop(self.inner.take());
+    }
 }
 
 struct ErrorInner {
@@ -62,12 +73,26 @@ impl Error {
     #[cold]
     pub(crate) fn from_kind(kind: ErrorKind) -> Error {
         Error {
-            inner: Box::new(ErrorInner {
+            inner: Box::new(ManuallyDrop::new(Some(ErrorInner {
                 kind,
                 backtrace: None,
                 detail: None,
-            }),
+            }))),
         }
+    }
+
+    fn inner(&self) -> &ErrorInner {
+        let inner: &Option<ErrorInner> = &self.inner;
+        inner
+            .as_ref()
+            .expect("an error is only emptied when dropped")
+    }
+
+    fn inner_mut(&mut self) -> &mut ErrorInner {
+        let inner: &mut Option<ErrorInner> = &mut self.inner;
+        inner
+            .as_mut()
+            .expect("an error is only emptied when dropped")
     }
 
     /// A host error carrying only a message.
@@ -101,13 +126,13 @@ impl Error {
     /// it.
     #[cold]
     pub(crate) fn with_detail(mut self, detail: impl fmt::Display) -> Error {
-        self.inner.detail = Some(detail.to_string().into_boxed_str());
+        self.inner_mut().detail = Some(detail.to_string().into_boxed_str());
         self
     }
 
     /// The detail attached to this error, if any (see [`Error::trap`]).
     pub fn detail(&self) -> Option<&str> {
-        self.inner.detail.as_deref()
+        self.inner().detail.as_deref()
     }
 
     #[cold]
@@ -117,12 +142,12 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.inner.kind
+        &self.inner().kind
     }
 
     /// The trap, if this error is a wasm trap.
     pub fn trap(&self) -> Option<Trap> {
-        match self.inner.kind {
+        match self.inner().kind {
             ErrorKind::Trap(t) => Some(t),
             _ => None,
         }
@@ -130,23 +155,23 @@ impl Error {
 
     /// The wasm frames active when the trap happened or the host error was raised in wasm.
     pub fn backtrace(&self) -> Option<&WasmBacktrace> {
-        self.inner.backtrace.as_ref()
+        self.inner().backtrace.as_ref()
     }
 
     pub(crate) fn set_backtrace_if_none(&mut self, bt: WasmBacktrace) {
-        if self.inner.backtrace.is_none() {
-            self.inner.backtrace = Some(bt);
+        if self.inner().backtrace.is_none() {
+            self.inner_mut().backtrace = Some(bt);
         }
     }
 
     pub(crate) fn with_backtrace(mut self, bt: WasmBacktrace) -> Error {
-        self.inner.backtrace = Some(bt);
+        self.inner_mut().backtrace = Some(bt);
         self
     }
 
     /// The host error of type `E`, if this error wraps one (see [`Error::new`]).
     pub fn downcast_ref<E: core::error::Error + 'static>(&self) -> Option<&E> {
-        match &self.inner.kind {
+        match &self.inner().kind {
             ErrorKind::Host(e) => e.downcast_ref::<E>(),
             ErrorKind::Load(e) => (e as &dyn core::error::Error).downcast_ref::<E>(),
             ErrorKind::Link(e) => (e as &dyn core::error::Error).downcast_ref::<E>(),
@@ -203,11 +228,11 @@ impl fmt::Debug for ErrorKind {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.inner.kind, f)?;
-        if let Some(detail) = &self.inner.detail {
+        fmt::Display::fmt(&self.inner().kind, f)?;
+        if let Some(detail) = &self.inner().detail {
             write!(f, ": {detail}")?;
         }
-        if let Some(bt) = &self.inner.backtrace
+        if let Some(bt) = &self.inner().backtrace
             && !bt.frames().is_empty()
         {
             write!(f, "\nwasm backtrace:\n{bt}")?;
@@ -220,8 +245,8 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
             f.debug_struct("Error")
-                .field("kind", &self.inner.kind)
-                .field("backtrace", &self.inner.backtrace)
+                .field("kind", &self.inner().kind)
+                .field("backtrace", &self.inner().backtrace)
                 .finish()
         } else {
             fmt::Display::fmt(self, f)
@@ -231,7 +256,7 @@ impl fmt::Debug for Error {
 
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match &self.inner.kind {
+        match &self.inner().kind {
             ErrorKind::Host(e) => e.source(),
             _ => None,
         }

@@ -351,16 +351,15 @@ impl StoreOpaque {
         if let Some(f) = inst.imported_funcs.get(index.index()) {
             return *f;
         }
-        if let Some(&i) = self.wasm_funcs.get(&(instance, index.0)) {
+        let addr = inst.func_ref_addr(index);
+        if let Some(&i) = self.funcref_to_func.get(&addr) {
             return Func {
                 store: self.id,
                 index: i,
             };
         }
-        let addr = inst.func_ref_addr(index);
         let i = self.funcs.len() as u32;
         self.funcs.push(FuncData::Wasm { instance, index });
-        self.wasm_funcs.insert((instance, index.0), i);
         self.funcref_to_func.insert(addr, i);
         Func {
             store: self.id,

@@ -12,11 +12,12 @@ use crate::prelude::*;
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::types::FuncType;
 use crate::values::Val;
-use std::collections::HashMap;
 
 /// Names items for import resolution and instantiates modules with them.
 pub struct Linker<T> {
-    map: HashMap<(String, String), Definition<T>>,
+    /// The definitions, sorted by `(module, name)` (a sorted `Vec` rather than a hash map:
+    /// lookups are a binary search, and there is no hashing code to carry per `T`).
+    defs: Vec<(String, String, Definition<T>)>,
     allow_shadowing: bool,
 }
 
@@ -37,7 +38,7 @@ impl<T> Clone for Definition<T> {
 impl<T> Clone for Linker<T> {
     fn clone(&self) -> Self {
         Self {
-            map: self.map.clone(),
+            defs: self.defs.clone(),
             allow_shadowing: self.allow_shadowing,
         }
     }
@@ -53,7 +54,7 @@ impl<T: 'static> Linker<T> {
     /// An empty linker.
     pub fn new() -> Self {
         Self {
-            map: HashMap::new(),
+            defs: Vec::new(),
             allow_shadowing: false,
         }
     }
@@ -65,13 +66,24 @@ impl<T: 'static> Linker<T> {
         self
     }
 
+    /// Where `(module, name)` is in `defs`, or where it would go.
+    fn find(&self, module: &str, name: &str) -> Result<usize, usize> {
+        self.defs
+            .binary_search_by(|(m, n, _)| (m.as_str(), n.as_str()).cmp(&(module, name)))
+    }
+
     fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<&mut Self> {
-        let key = (module.to_string(), name.to_string());
-        if !self.allow_shadowing && self.map.contains_key(&key) {
-            return Err(LinkError::redefined(module, name).into());
+        match self.find(module, name) {
+            Ok(_) if !self.allow_shadowing => Err(LinkError::redefined(module, name).into()),
+            Ok(i) => {
+                self.defs[i].2 = def;
+                Ok(self)
+            }
+            Err(i) => {
+                self.defs.insert(i, (module.into(), name.into(), def));
+                Ok(self)
+            }
         }
-        self.map.insert(key, def);
-        Ok(self)
     }
 
     /// Defines `module::name` as a host function from a Rust closure (see [`IntoFunc`]).
@@ -149,7 +161,7 @@ impl<T: 'static> Linker<T> {
     }
 
     fn resolve(&self, store: &mut StoreOpaque, module: &str, name: &str) -> Option<Extern> {
-        match self.map.get(&(module.to_string(), name.to_string()))? {
+        match &self.defs[self.find(module, name).ok()?].2 {
             Definition::Extern(e) => Some(*e),
             Definition::Host(h) => Some(Extern::Func(Func::from_host(store, h.clone()))),
         }

@@ -196,7 +196,7 @@ fn cpu_has_feature(name: &str) -> bool {
 
 /// Checks that this CPU has every feature in `list` (comma separated Rust target-feature names).
 pub(crate) fn check_cpu_features(list: &str) -> Result<(), LoadError> {
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for name in list.split(',').map(str::trim_ascii).filter(|s| !s.is_empty()) {
         if !cpu_has_feature(name) {
             return Err(LoadError::MissingCpuFeature(name.to_string()));
         }
@@ -406,13 +406,7 @@ pub(crate) fn section_bytes<'a>(
     whole: &'a [u8],
     name: &'static str,
 ) -> Result<&'a [u8], LoadError> {
-    use object::{Object, ObjectSection};
-    let file = object::read::elf::ElfFile64::<object::Endianness>::parse(whole)
-        .map_err(|e| LoadError::NotElf(e.to_string()))?;
-    file.section_by_name(name)
-        .ok_or(LoadError::MissingSection(name))?
-        .data()
-        .map_err(|e| LoadError::NotElf(e.to_string()))
+    crate::artifact::read::section_bytes(whole, name)
 }
 
 /// Byte ranges, in the artifact, of the sections every module of an artifact shares.

@@ -22,7 +22,7 @@ use crate::vm::{CodeRegistry, VMStoreContext};
 use core::any::Any;
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Default of [`Store::set_max_wasm_stack`]: 512 KiB.
 pub const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
@@ -79,10 +79,10 @@ pub struct StoreOpaque {
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Modules instantiated in this store, with their text ranges, for the signal handler.
     pub(crate) code: CodeRegistry,
-    /// `*const VMFuncRef` address -> index in `funcs`.
-    pub(crate) funcref_to_func: HashMap<usize, u32>,
-    /// `(instance, function index)` -> index in `funcs`, for wasm functions.
-    pub(crate) wasm_funcs: HashMap<(u32, u32), u32>,
+    /// `*const VMFuncRef` address -> index in `funcs` (a wasm function's address is in its
+    /// instance's VM context, so it also names the function; same map type as `vmctx_starts`,
+    /// whose code it shares).
+    pub(crate) funcref_to_func: BTreeMap<usize, u32>,
     /// VM context start address -> instance index, to map funcref addresses to instances.
     pub(crate) vmctx_starts: BTreeMap<usize, u32>,
     /// Host functions whose `VMFuncRef::wasm_call` is still null (no module of their type seen).
@@ -112,8 +112,7 @@ impl<T> Store<T> {
                 globals: Vec::new(),
                 externrefs: Vec::new(),
                 code: CodeRegistry::default(),
-                funcref_to_func: HashMap::new(),
-                wasm_funcs: HashMap::new(),
+                funcref_to_func: BTreeMap::new(),
                 vmctx_starts: BTreeMap::new(),
                 funcs_without_wasm_call: Vec::new(),
                 pending: None,

@@ -13,9 +13,6 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use core::ops::Range;
-use object::read::elf::{ElfFile64, FileHeader, SectionHeader};
-use object::{Endianness, Object, ObjectSection};
 
 /// Why artifact bytes could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,10 +164,10 @@ fn triple_arch(triple: &str) -> &str {
 
 fn elf_machine_arch(machine: u16) -> &'static str {
     match machine {
-        object::elf::EM_X86_64 => "x86_64",
-        object::elf::EM_AARCH64 => "aarch64",
-        object::elf::EM_RISCV => "riscv64",
-        object::elf::EM_S390 => "s390x",
+        EM_X86_64 => "x86_64",
+        EM_AARCH64 => "aarch64",
+        EM_RISCV => "riscv64",
+        EM_S390 => "s390x",
         _ => "unknown",
     }
 }
@@ -185,15 +182,8 @@ impl<'a> ArtifactRef<'a> {
         if !(bytes.as_ptr() as usize).is_multiple_of(ARTIFACT_ALIGN) {
             return Err(LoadError::Misaligned);
         }
-        let file =
-            ElfFile64::<Endianness>::parse(bytes).map_err(|e| LoadError::NotElf(e.to_string()))?;
-        let endian = file.endian();
-        let compat_bytes = file
-            .section_by_name(SECTION_COMPAT)
-            .ok_or(LoadError::MissingSection(SECTION_COMPAT))?
-            .data()
-            .map_err(|e| LoadError::NotElf(e.to_string()))?;
-        let compat = CompatRecord::decode(compat_bytes).map_err(|e| match e {
+        let elf = Elf::parse(bytes)?;
+        let compat = CompatRecord::decode(elf.section(SECTION_COMPAT)?).map_err(|e| match e {
             DecodeError::Version(v) => LoadError::FormatVersion {
                 artifact: v,
                 runtime: FORMAT_VERSION,
@@ -202,12 +192,12 @@ impl<'a> ArtifactRef<'a> {
             DecodeError::Truncated(w) => LoadError::BadCompatRecord(format!("truncated {w}")),
             DecodeError::Invalid(w) => LoadError::BadCompatRecord(format!("invalid {w}")),
         })?;
-        let machine = elf_machine_arch(file.elf_header().e_machine(endian));
+        let machine = elf_machine_arch(elf.e_machine);
         let arch = triple_arch(&compat.target);
         if compat.producer != host.version
             || arch != host.arch
             || machine != arch
-            || !compat.target.contains(host.os)
+            || !contains(&compat.target, host.os)
             || compat.pointer_width != host.pointer_width
         {
             return Err(LoadError::Incompatible {
@@ -215,7 +205,7 @@ impl<'a> ArtifactRef<'a> {
                 runtime: host.to_string(),
             });
         }
-        let e_flags = file.elf_header().e_flags(endian);
+        let e_flags = elf.e_flags;
         let found = if e_flags & EF_AOT_COMPONENT != 0 {
             Kind::Component
         } else if e_flags & EF_AOT_MODULE != 0 {
@@ -237,32 +227,22 @@ impl<'a> ArtifactRef<'a> {
                 found,
             });
         }
-        for header in file.elf_section_table().iter() {
-            let ty = header.sh_type(endian);
-            let name = file
-                .elf_section_table()
-                .section_name(endian, header)
-                .map_err(|e| LoadError::NotElf(e.to_string()))?;
-            let name = String::from_utf8_lossy(name);
-            if ty == object::elf::SHT_REL || ty == object::elf::SHT_RELA {
-                return Err(LoadError::Relocations(name.into_owned()));
+        for i in 0..elf.count {
+            let header = elf.header(i)?;
+            let name = || String::from_utf8_lossy(header.name).into_owned();
+            if header.ty == SHT_REL || header.ty == SHT_RELA {
+                return Err(LoadError::Relocations(name()));
             }
-            if !KNOWN_SECTIONS.contains(&&*name) {
-                return Err(LoadError::UnknownSection(name.into_owned()));
+            if !KNOWN_SECTIONS.iter().any(|k| k.as_bytes() == header.name) {
+                return Err(LoadError::UnknownSection(name()));
             }
         }
-        let section = |name: &'static str| -> Result<&'a [u8], LoadError> {
-            file.section_by_name(name)
-                .ok_or(LoadError::MissingSection(name))?
-                .data()
-                .map_err(|e| LoadError::NotElf(e.to_string()))
-        };
-        let text = section(SECTION_TEXT)?;
-        let funcs = FuncTable::parse(section(SECTION_FUNCS)?)
+        let text = elf.section(SECTION_TEXT)?;
+        let funcs = FuncTable::parse(elf.section(SECTION_FUNCS)?)
             .ok_or_else(|| malformed(SECTION_FUNCS, "size is not a multiple of the entry size"))?;
-        let traps = TrapTable::parse(section(SECTION_TRAPS)?)
+        let traps = TrapTable::parse(elf.section(SECTION_TRAPS)?)
             .ok_or_else(|| malformed(SECTION_TRAPS, "size does not match its count"))?;
-        let addrmap = AddressMap::parse(section(SECTION_ADDRMAP)?)
+        let addrmap = AddressMap::parse(elf.section(SECTION_ADDRMAP)?)
             .ok_or_else(|| malformed(SECTION_ADDRMAP, "size does not match its count"))?;
         for i in 0..funcs.len() {
             let f = funcs.get(i);
@@ -276,13 +256,33 @@ impl<'a> ArtifactRef<'a> {
         Ok(Self {
             compat,
             text,
-            info: section(SECTION_INFO)?,
+            info: elf.section(SECTION_INFO)?,
             funcs,
             traps,
             addrmap,
-            data: section(SECTION_DATA)?,
+            data: elf.section(SECTION_DATA)?,
         })
     }
+}
+
+/// Whether `haystack` contains `needle` (as `str::contains`, without the two-way searcher's code
+/// for the one short needle this module looks for).
+fn contains(haystack: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+}
+
+/// The contents of the first section named `name` of the little-endian ELF64 file `bytes`, every
+/// offset and size checked (`bytes` need not be aligned).
+///
+/// # Errors
+/// [`LoadError::NotElf`] if the section table cannot be read, [`LoadError::MissingSection`] if
+/// there is no such section.
+pub fn section_bytes<'a>(bytes: &'a [u8], name: &'static str) -> Result<&'a [u8], LoadError> {
+    Elf::parse(bytes)?.section(name)
 }
 
 /// Checks the artifact checksum (see [`super::checksum`] and [`super::header`]): the bytes must
@@ -327,8 +327,8 @@ pub fn seal_checksum(bytes: &mut [u8]) -> Result<(), LoadError> {
 /// The file offset of the checksum field and the value stored there, after checking the
 /// record's magic and format version.
 fn checksum_field(bytes: &[u8]) -> Result<(usize, u64), LoadError> {
-    let record = elf_section_range(bytes, SECTION_COMPAT)?;
-    let rec = &bytes[record.clone()];
+    let rec = section_bytes(bytes, SECTION_COMPAT)?;
+    let start = rec.as_ptr() as usize - bytes.as_ptr() as usize;
     if rec.get(..8) != Some(&COMPAT_MAGIC[..]) {
         return Err(LoadError::BadCompatRecord("bad magic".into()));
     }
@@ -346,72 +346,142 @@ fn checksum_field(bytes: &[u8]) -> Result<(usize, u64), LoadError> {
         .get(CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8)
         .map(|v| u64::from_le_bytes(v.try_into().unwrap()))
         .ok_or_else(|| LoadError::BadCompatRecord("truncated checksum".into()))?;
-    Ok((record.start + CHECKSUM_OFFSET, stored))
+    Ok((start + CHECKSUM_OFFSET, stored))
 }
 
-/// The file range of the contents of section `name` of a little-endian ELF64 file, read by hand
-/// (the artifact writer always emits little-endian ELF64), every offset and size checked against
-/// `bytes`. The first section of that name wins, as with `object`'s `section_by_name`.
-fn elf_section_range(bytes: &[u8], name: &'static str) -> Result<Range<usize>, LoadError> {
-    let not_elf = |what: &str| LoadError::NotElf(format!("{what} (while locating `{name}`)"));
-    let u16_at = |at: usize| -> Option<u16> {
-        Some(u16::from_le_bytes(
-            bytes.get(at..at.checked_add(2)?)?.try_into().ok()?,
-        ))
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(
-            bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
-        ))
-    };
-    let u64_at = |at: usize| -> Option<u64> {
-        Some(u64::from_le_bytes(
-            bytes.get(at..at.checked_add(8)?)?.try_into().ok()?,
-        ))
-    };
-    // e_ident: magic, ELFCLASS64, ELFDATA2LSB.
-    if bytes.get(..6) != Some(&[0x7f, b'E', b'L', b'F', 2, 1][..]) {
-        return Err(not_elf("not a little-endian ELF64 file"));
-    }
-    let shoff = u64_at(0x28).ok_or_else(|| not_elf("truncated ELF header"))?;
-    let shentsize = u16_at(0x3a).ok_or_else(|| not_elf("truncated ELF header"))?;
-    let shnum = u16_at(0x3c).ok_or_else(|| not_elf("truncated ELF header"))?;
-    let shstrndx = u16_at(0x3e).ok_or_else(|| not_elf("truncated ELF header"))?;
-    if shentsize != 64 {
-        return Err(not_elf("unexpected section header size"));
-    }
-    let header = |i: u16| -> Option<usize> {
-        let at = usize::try_from(shoff)
-            .ok()?
-            .checked_add(usize::from(i) * 64)?;
-        (at.checked_add(64)? <= bytes.len()).then_some(at)
-    };
-    let contents = |at: usize| -> Option<Range<usize>> {
-        if u32_at(at + 4)? == object::elf::SHT_NOBITS {
-            return Some(0..0);
+const SHT_NOBITS: u32 = 8;
+const SHT_REL: u32 = 9;
+const SHT_RELA: u32 = 4;
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+const EM_RISCV: u16 = 243;
+const EM_S390: u16 = 22;
+
+/// The section table of a little-endian ELF64 file (the artifact writer always emits that), read
+/// by hand: the header table and the name table are checked to be inside the bytes, each
+/// section's contents when they are asked for.
+struct Elf<'a> {
+    bytes: &'a [u8],
+    /// File offset of the section header table (its `count` entries are inside `bytes`).
+    headers: usize,
+    count: u16,
+    /// The section name string table.
+    names: &'a [u8],
+    e_machine: u16,
+    e_flags: u32,
+}
+
+/// One section header.
+struct SectionHeader<'a> {
+    name: &'a [u8],
+    ty: u32,
+    offset: u64,
+    size: u64,
+}
+
+/// The `width`-byte little-endian number at `at`, if inside `bytes`.
+fn le(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
+    let b = bytes.get(at..at.checked_add(width)?)?;
+    Some(b.iter().rev().fold(0, |n, &byte| n << 8 | u64::from(byte)))
+}
+
+#[cold]
+fn not_elf(what: &str) -> LoadError {
+    LoadError::NotElf(what.into())
+}
+
+impl<'a> Elf<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Self, LoadError> {
+        // e_ident: magic, ELFCLASS64, ELFDATA2LSB, EV_CURRENT.
+        if bytes.get(..7) != Some(&[0x7f, b'E', b'L', b'F', 2, 1, 1][..]) {
+            return Err(not_elf("not a little-endian ELF64 file"));
         }
-        let start = usize::try_from(u64_at(at + 0x18)?).ok()?;
-        let end = start.checked_add(usize::try_from(u64_at(at + 0x20)?).ok()?)?;
-        (end <= bytes.len()).then_some(start..end)
-    };
-    let strtab = header(shstrndx)
-        .and_then(contents)
-        .ok_or_else(|| not_elf("section name table out of bounds"))?;
-    for i in 0..shnum {
-        let at = header(i).ok_or_else(|| not_elf("section header out of bounds"))?;
-        let name_off = u32_at(at).unwrap() as usize;
-        let found = strtab
-            .start
-            .checked_add(name_off)
-            .filter(|&start| start < strtab.end)
-            .map(|start| &bytes[start..strtab.end])
-            .and_then(|names| names.split(|&b| b == 0).next())
-            .is_some_and(|n| n == name.as_bytes());
-        if found {
-            return contents(at).ok_or_else(|| not_elf("section contents out of bounds"));
+        if bytes.len() < 64 {
+            return Err(not_elf("truncated ELF header"));
         }
+        let field = |at, width| le(bytes, at, width).unwrap_or(0);
+        if field(0x3a, 2) != 64 {
+            return Err(not_elf("unexpected section header size"));
+        }
+        let count = field(0x3c, 2) as u16;
+        let headers = usize::try_from(field(0x28, 8))
+            .ok()
+            .filter(|&at| {
+                at.checked_add(usize::from(count) * 64)
+                    .is_some_and(|end| end <= bytes.len())
+            })
+            .ok_or_else(|| not_elf("section header table out of bounds"))?;
+        let mut elf = Elf {
+            bytes,
+            headers,
+            count,
+            names: &[],
+            e_machine: field(0x12, 2) as u16,
+            e_flags: field(0x30, 4) as u32,
+        };
+        let shstrndx = field(0x3e, 2) as u16;
+        if count > 0 {
+            if shstrndx >= count {
+                return Err(not_elf("section name table out of bounds"));
+            }
+            let at = elf.at(shstrndx);
+            elf.names = elf.contents(
+                field(at + 4, 4) as u32,
+                field(at + 0x18, 8),
+                field(at + 0x20, 8),
+            )?;
+        }
+        Ok(elf)
     }
-    Err(LoadError::MissingSection(name))
+
+    /// File offset of section header `i` (below `count`).
+    fn at(&self, i: u16) -> usize {
+        self.headers + usize::from(i) * 64
+    }
+
+    fn contents(&self, ty: u32, offset: u64, size: u64) -> Result<&'a [u8], LoadError> {
+        if ty == SHT_NOBITS {
+            // Empty, and inside `bytes` (at offset 0) so that callers can take its offset.
+            return Ok(&self.bytes[..0]);
+        }
+        usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(size).ok())
+            .and_then(|(start, size)| self.bytes.get(start..start.checked_add(size)?))
+            .ok_or_else(|| not_elf("section contents out of bounds"))
+    }
+
+    /// Section header `i` (below `count`).
+    fn header(&self, i: u16) -> Result<SectionHeader<'a>, LoadError> {
+        let at = self.at(i);
+        let field = |off, width| le(self.bytes, at + off, width).unwrap_or(0);
+        let name = usize::try_from(field(0, 4))
+            .ok()
+            .and_then(|start| self.names.get(start..))
+            .and_then(|rest| {
+                rest.split(|&b| b == 0)
+                    .next()
+                    .filter(|n| n.len() < rest.len())
+            })
+            .ok_or_else(|| not_elf("section name out of bounds"))?;
+        Ok(SectionHeader {
+            name,
+            ty: field(4, 4) as u32,
+            offset: field(0x18, 8),
+            size: field(0x20, 8),
+        })
+    }
+
+    /// The contents of the first section named `name`.
+    fn section(&self, name: &'static str) -> Result<&'a [u8], LoadError> {
+        for i in 0..self.count {
+            let header = self.header(i)?;
+            if header.name == name.as_bytes() {
+                return self.contents(header.ty, header.offset, header.size);
+            }
+        }
+        Err(LoadError::MissingSection(name))
+    }
 }
 
 /// Checks what the structural validation of the metadata (the runtime's `validate_info`: counts,

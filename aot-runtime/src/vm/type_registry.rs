@@ -6,28 +6,40 @@
 //! small. Id 0 is never handed out, so a zeroed `VMFuncRef` matches no type.
 
 use crate::artifact::FuncType;
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use crate::prelude::*;
+use core::cmp::Ordering;
+use std::sync::Mutex;
 
-static REGISTRY: LazyLock<Mutex<HashMap<FuncType, u32>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Every type registered so far with its id, sorted by [`order`] (a sorted `Vec` rather than a
+/// hash map: lookups are a binary search, and there is no per-map hashing code to carry).
+static REGISTRY: Mutex<Vec<(FuncType, u32)>> = Mutex::new(Vec::new());
+
+/// A total order on function types: by arity, then by the value types.
+fn order(a: &FuncType, b: &FuncType) -> Ordering {
+    fn codes(t: &FuncType) -> impl Iterator<Item = u8> + '_ {
+        t.params.iter().chain(&t.results[..]).map(|&v| v as u8)
+    }
+    let arity = |t: &FuncType| (t.params.len(), t.results.len());
+    arity(a).cmp(&arity(b)).then_with(|| codes(a).cmp(codes(b)))
+}
 
 /// The id of `ty`, registering it on first sight.
 pub(crate) fn register(ty: &FuncType) -> u32 {
-    let mut map = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&id) = map.get(ty) {
-        return id;
+    let mut types = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    match types.binary_search_by(|(t, _)| order(t, ty)) {
+        Ok(i) => types[i].1,
+        Err(i) => {
+            let id = types.len() as u32 + 1;
+            types.insert(i, (ty.clone(), id));
+            id
+        }
     }
-    let id = map.len() as u32 + 1;
-    map.insert(ty.clone(), id);
-    id
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::artifact::ValType;
-    use crate::prelude::*;
 
     #[test]
     fn equal_types_share_an_id() {
