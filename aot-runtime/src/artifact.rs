@@ -2,10 +2,11 @@
 //! compiled code depends on is defined here, once.
 //!
 //! This module is always compiled (also with `default-features = false`) and uses only `core`,
-//! `alloc`, `serde`/`postcard` and the read-only ELF parser of `object`. It never depends on a
-//! compiler. `aot-build` enables the `write` feature to get the builders in `write`; the runtime
-//! only uses the readers in [`read`]. The layout of the whole file is drawn on
-//! `write::ArtifactBuilder`.
+//! `alloc` and `serde`/`postcard`; [`read`] parses the few ELF fields it needs itself, every
+//! offset checked, and `object` (its writer) is only a dependency with the `write` feature. It
+//! never depends on a compiler. `aot-build` enables the `write` feature to get the builders in
+//! `write`; the runtime only uses the readers in [`read`]. The layout of the whole file is drawn
+//! on `write::ArtifactBuilder`.
 
 pub mod builtins;
 pub mod checksum;

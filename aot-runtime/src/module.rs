@@ -196,7 +196,11 @@ fn cpu_has_feature(name: &str) -> bool {
 
 /// Checks that this CPU has every feature in `list` (comma separated Rust target-feature names).
 pub(crate) fn check_cpu_features(list: &str) -> Result<(), LoadError> {
-    for name in list.split(',').map(str::trim_ascii).filter(|s| !s.is_empty()) {
+    for name in list
+        .split(',')
+        .map(str::trim_ascii)
+        .filter(|s| !s.is_empty())
+    {
         if !cpu_has_feature(name) {
             return Err(LoadError::MissingCpuFeature(name.to_string()));
         }

@@ -99,29 +99,11 @@ pub struct StoreOpaque {
 impl<T> Store<T> {
     /// A new store holding `data`.
     pub fn new(data: T) -> Self {
-        let id = StoreId::allocate();
-        let mut inner = Box::new(StoreInner {
-            opaque: StoreOpaque {
-                id,
-                vm_store: Box::new(VMStoreContext::new()),
-                max_wasm_stack: DEFAULT_MAX_WASM_STACK,
-                instances: Vec::new(),
-                funcs: Vec::new(),
-                memories: Vec::new(),
-                tables: Vec::new(),
-                globals: Vec::new(),
-                externrefs: Vec::new(),
-                code: CodeRegistry::default(),
-                funcref_to_func: BTreeMap::new(),
-                vmctx_starts: BTreeMap::new(),
-                funcs_without_wasm_call: Vec::new(),
-                pending: None,
-                #[cfg(feature = "component-model")]
-                components: crate::component::ComponentStore::new(id),
-                limits: Default::default(),
-            },
-            data,
-        });
+        // Allocated first, then filled: no unwinding can happen while the store's parts exist
+        // outside their box, so programs carry no second copy of the whole store's drop glue.
+        let uninit = Box::new_uninit();
+        let opaque = StoreOpaque::new();
+        let mut inner = Box::write(uninit, StoreInner { opaque, data });
         let ptr: *mut StoreInner<T> = &mut *inner;
         inner.opaque.vm_store.set_store_ptr(ptr);
         Store { inner }
@@ -172,6 +154,30 @@ impl<T: fmt::Debug> fmt::Debug for Store<T> {
 }
 
 impl StoreOpaque {
+    /// An empty store (its `VMStoreContext` does not point to it yet).
+    fn new() -> Self {
+        let id = StoreId::allocate();
+        StoreOpaque {
+            id,
+            vm_store: Box::new(VMStoreContext::new()),
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            externrefs: Vec::new(),
+            code: CodeRegistry::default(),
+            funcref_to_func: BTreeMap::new(),
+            vmctx_starts: BTreeMap::new(),
+            funcs_without_wasm_call: Vec::new(),
+            pending: None,
+            #[cfg(feature = "component-model")]
+            components: crate::component::ComponentStore::new(id),
+            limits: Default::default(),
+        }
+    }
+
     /// Panics unless `id` is this store's.
     #[track_caller]
     #[inline]
