@@ -20,7 +20,7 @@ use crate::prelude::*;
 use crate::store::{AsContext, AsContextMut, StoreContextMut, StoreId, StoreInner, StoreOpaque};
 use crate::types::{FuncType, ValType};
 use crate::values::{Val, ValRaw};
-use crate::vm::{self, HostFuncContextBox};
+use crate::vm::{self, HostFuncContextBox, VMFuncRef};
 
 /// A function: exported by a wasm instance or defined by the host.
 ///
@@ -33,8 +33,13 @@ pub struct Func {
 
 /// What the store knows about one function.
 pub(crate) enum FuncData {
-    /// Function `index` of instance `instance`.
-    Wasm { instance: u32, index: FuncIndex },
+    /// Defined function `index` of instance `instance`, and its `VMFuncRef` (which never
+    /// changes), kept here so that a call needs no lookup.
+    Wasm {
+        instance: u32,
+        index: FuncIndex,
+        func_ref: VMFuncRef,
+    },
     /// A host function; its context owns the `VMFuncRef`.
     Host(HostFuncContextBox),
 }
@@ -146,7 +151,9 @@ impl Func {
     pub(crate) fn artifact_ty<'s>(&self, store: &'s StoreOpaque) -> &'s crate::artifact::FuncType {
         store.check(self.store);
         match &store.funcs[self.index as usize] {
-            FuncData::Wasm { instance, index } => store.instances[*instance as usize]
+            FuncData::Wasm {
+                instance, index, ..
+            } => store.instances[*instance as usize]
                 .module
                 .info()
                 .func_type(*index),
@@ -158,7 +165,9 @@ impl Func {
     pub(crate) fn type_id(&self, store: &StoreOpaque) -> u32 {
         store.check(self.store);
         match &store.funcs[self.index as usize] {
-            FuncData::Wasm { instance, index } => {
+            FuncData::Wasm {
+                instance, index, ..
+            } => {
                 let inst = &store.instances[*instance as usize];
                 let info = inst.module.info();
                 inst.module.type_ids()[info.funcs[index.index()].index()]
@@ -171,9 +180,9 @@ impl Func {
     pub(crate) fn func_ref_addr(&self, store: &StoreOpaque) -> usize {
         store.check(self.store);
         match &store.funcs[self.index as usize] {
-            FuncData::Wasm { instance, index } => {
-                store.instances[*instance as usize].func_ref_addr(*index)
-            }
+            FuncData::Wasm {
+                instance, index, ..
+            } => store.instances[*instance as usize].func_ref_addr(*index),
             FuncData::Host(ctx) => ctx.func_ref_addr(),
         }
     }
@@ -225,9 +234,8 @@ impl Func {
     ) -> Result<()> {
         store.opaque.check(self.store);
         match &store.opaque.funcs[self.index as usize] {
-            FuncData::Wasm { instance, index } => {
-                let inst = &store.opaque.instances[*instance as usize];
-                let func_ref = inst.func_ref(*index);
+            FuncData::Wasm { func_ref, .. } => {
+                let func_ref = *func_ref;
                 vm::call_wasm(store, func_ref, values)
             }
             FuncData::Host(ctx) => {
@@ -352,6 +360,7 @@ impl StoreOpaque {
             return *f;
         }
         let addr = inst.func_ref_addr(index);
+        let func_ref = inst.func_ref(index);
         if let Some(&i) = self.funcref_to_func.get(&addr) {
             return Func {
                 store: self.id,
@@ -359,7 +368,11 @@ impl StoreOpaque {
             };
         }
         let i = self.funcs.len() as u32;
-        self.funcs.push(FuncData::Wasm { instance, index });
+        self.funcs.push(FuncData::Wasm {
+            instance,
+            index,
+            func_ref,
+        });
         self.funcref_to_func.insert(addr, i);
         Func {
             store: self.id,

@@ -409,10 +409,7 @@ fn link_imports(store: &StoreOpaque, inst: &mut InstanceData, imports: &[Extern]
         match (import.index, *ext) {
             (EntityIndex::Func(i), Extern::Func(f)) => {
                 let mut entry = match &store.funcs[f.index as usize] {
-                    FuncData::Wasm { instance, index } => {
-                        let exporter = &store.instances[*instance as usize];
-                        exporter.func_ref(*index)
-                    }
+                    FuncData::Wasm { func_ref, .. } => *func_ref,
                     FuncData::Host(ctx) => {
                         let ty = info.funcs[i.index()];
                         let tramp = info.wasm_to_host_trampolines[ty.index()];
