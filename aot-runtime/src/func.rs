@@ -356,17 +356,17 @@ impl StoreOpaque {
     /// The handle of function `index` of `instance` (imports resolve to the imported function).
     pub(crate) fn wasm_func(&mut self, instance: u32, index: FuncIndex) -> Func {
         let inst = &self.instances[instance as usize];
-        if let Some(f) = inst.imported_funcs.get(index.index()) {
-            return *f;
-        }
-        let addr = inst.func_ref_addr(index);
-        let func_ref = inst.func_ref(index);
-        if let Some(&i) = self.funcref_to_func.get(&addr) {
+        let Some(func_ref) = inst.defined_func_ref(index) else {
+            return inst.imported_funcs[index.index()];
+        };
+        // A function that has a handle had its `VMFuncRef` written when the handle was made.
+        if let Some(&i) = self.funcref_to_func.get(&inst.func_ref_slot(index)) {
             return Func {
                 store: self.id,
                 index: i,
             };
         }
+        let addr = inst.write_func_ref(index, &func_ref);
         let i = self.funcs.len() as u32;
         self.funcs.push(FuncData::Wasm {
             instance,

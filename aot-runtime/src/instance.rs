@@ -99,25 +99,27 @@ impl InstanceData {
     /// cheaper than remembering which ones were written. An imported function's was written when
     /// the imports were linked. `index` must be a function of the module.
     pub(crate) fn func_ref_addr(&self, index: FuncIndex) -> usize {
-        let offset = self.offsets.func_ref(index.0);
-        if let Some(entry) = self.defined_func_ref(index) {
-            self.vmctx.write_func_ref(offset, &entry);
+        match self.defined_func_ref(index) {
+            Some(entry) => self.write_func_ref(index, &entry),
+            None => self.func_ref_slot(index),
         }
-        self.vmctx.addr() + offset as usize
     }
 
-    /// The `VMFuncRef` of function `index` (see [`Self::func_ref_addr`]).
-    #[inline]
-    pub(crate) fn func_ref(&self, index: FuncIndex) -> VMFuncRef {
-        match self.defined_func_ref(index) {
-            Some(entry) => entry,
-            None => self.vmctx.read_func_ref(self.offsets.func_ref(index.0)),
-        }
+    /// The address of the `VMFuncRef` slot of function `index` (written or not).
+    pub(crate) fn func_ref_slot(&self, index: FuncIndex) -> usize {
+        self.vmctx.addr() + self.offsets.func_ref(index.0) as usize
+    }
+
+    /// Writes `entry`, the `VMFuncRef` of defined function `index`, and returns its address.
+    pub(crate) fn write_func_ref(&self, index: FuncIndex, entry: &VMFuncRef) -> usize {
+        self.vmctx
+            .write_func_ref(self.offsets.func_ref(index.0), entry);
+        self.func_ref_slot(index)
     }
 
     /// What the `VMFuncRef` of function `index` holds if the module defines it.
     #[inline]
-    fn defined_func_ref(&self, index: FuncIndex) -> Option<VMFuncRef> {
+    pub(crate) fn defined_func_ref(&self, index: FuncIndex) -> Option<VMFuncRef> {
         let info = self.module.info();
         let defined = info.defined_func_index(index)?;
         let loc = self.module.funcs().get(defined.index());

@@ -181,13 +181,12 @@ const VMCTX_ALIGN: usize = 16;
 /// One instance's VM context: `size` bytes, 16-byte aligned, at a stable address, freed on
 /// drop, of which the first `initialized` are zeroed at allocation. The rest (the defined
 /// functions' `VMFuncRef`s) is left uninitialized: each is written before any reference to it
-/// exists (`InstanceData::func_ref_addr`), and this type refuses to read it. Only reached through
-/// raw pointers (by compiled code and by the bounds-checked accessors below), never through a
-/// Rust reference.
+/// exists (`InstanceData::func_ref_addr`). The runtime never reads a `VMFuncRef` back; compiled
+/// code does. Only reached through raw pointers (by compiled code and by the bounds-checked
+/// accessors below), never through a Rust reference.
 pub(crate) struct VMContextAlloc {
     ptr: NonNull<u8>,
     size: usize,
-    initialized: usize,
 }
 
 // SAFETY: the allocation is plain data owned by this value; see `VmPtr`.
@@ -206,11 +205,7 @@ impl VMContextAlloc {
         let ptr = NonNull::new(ptr).ok_or_else(|| Error::msg("out of memory for a VM context"))?;
         // SAFETY: the first `initialized <= size` bytes are inside the fresh allocation.
         unsafe { ptr.as_ptr().write_bytes(0, initialized) };
-        Ok(Self {
-            ptr,
-            size,
-            initialized,
-        })
+        Ok(Self { ptr, size })
     }
 
     /// The address compiled code receives as `vmctx`.
@@ -241,19 +236,11 @@ impl VMContextAlloc {
         unsafe { self.field::<T>(offset).as_ptr().write(value) }
     }
 
-    /// Reads a field of the zeroed prefix.
-    ///
-    /// # Panics
-    /// If the field is not in the zeroed prefix (a bug: the rest is only ever written).
-    #[inline]
+    /// Reads a field the test wrote or that is in the zeroed prefix.
+    #[cfg(test)]
     fn read<T: Copy>(&self, offset: u32) -> T {
-        let field = self.field::<T>(offset);
-        assert!(
-            offset as usize + core::mem::size_of::<T>() <= self.initialized,
-            "read of the uninitialized VM context field at {offset}"
-        );
-        // SAFETY: as in `write`; the field is in the prefix zeroed at allocation.
-        unsafe { field.as_ptr().read() }
+        // SAFETY: as in `write`; the tests read only initialized fields.
+        unsafe { self.field::<T>(offset).as_ptr().read() }
     }
 
     pub(crate) fn write_u32(&self, offset: u32, value: u32) {
@@ -275,7 +262,7 @@ impl VMContextAlloc {
     }
 
     /// Reads a `VMFuncRef`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn read_func_ref(&self, offset: u32) -> VMFuncRef {
         self.read(offset)
     }
@@ -414,10 +401,9 @@ mod tests {
         cx.write_func_ref(o.func_ref(1), &r);
         assert_eq!(cx.read_func_ref(o.func_ref(1)), r);
         assert_eq!(cx.read_func_ref(o.func_ref(0)), VMFuncRef::default());
-        // A defined function's slot may be written, never read.
+        // A defined function's slot, in the uninitialized tail, reads back once written.
         cx.write_func_ref(o.func_ref(2), &r);
-        let read = std::panic::catch_unwind(|| cx.read_func_ref(o.func_ref(2)));
-        assert!(read.is_err(), "a read of the uninitialized tail must panic");
+        assert_eq!(cx.read_func_ref(o.func_ref(2)), r);
         let g = cx.global_ptr(o.global(1));
         g.set(VMGlobal::from_raw(ValRaw::from_u64(99)));
         assert_eq!(g.get().to_raw().get_u64(), 99);
